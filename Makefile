@@ -41,7 +41,7 @@ module: $(foreach k,$(KERNELS),module-$(k))
 # ---- Libraries -----------------------------------------------------------
 LIB_SRCS := $(TOP)/lib/kchan.c
 LIB_HDRS := $(wildcard $(TOP)/lib/include/*.h) $(TOP)/uapi/linux/kchan.h
--include $(wildcard $(TOP)/lib/*.mk)
+-include $(wildcard $(TOP)/lib/*.mk $(TOP)/mk/*.mk)
 
 LIB_OBJS  := $(patsubst $(TOP)/lib/%.c,$(B)/lib/%.o,$(LIB_SRCS))
 LIB_PIC   := $(patsubst $(TOP)/lib/%.c,$(B)/lib/%.pic.o,$(LIB_SRCS))
@@ -52,7 +52,7 @@ $(B)/lib/%.o: $(TOP)/lib/%.c $(LIB_HDRS)
 	$(CC) $(KCHAN_CFLAGS) -c -o $@ $<
 $(B)/lib/%.pic.o: $(TOP)/lib/%.c $(LIB_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(KCHAN_CFLAGS) -fPIC -fvisibility=hidden -DKCHAN_SHARED -c -o $@ $<
+	$(CC) $(KCHAN_CFLAGS) -fPIC -DKCHAN_SHARED -c -o $@ $<
 $(B)/lib/libkchan.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
