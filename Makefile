@@ -84,7 +84,7 @@ $(HARNESS) $(CHECKPATCH): | deps
 harness: $(HARNESS)
 
 checkpatch: $(CHECKPATCH)
-	perl $(CHECKPATCH) --no-tree --strict --terse -q --show-types \
+	perl $(CHECKPATCH) --no-tree --strict -q --show-types \
 		--ignore SPDX_LICENSE_TAG -f $(TOP)/kmod/*.c $(TOP)/kmod/*.h $(TOP)/uapi/linux/*.h
 
 # ---- Selftests and tools (static, so the initramfs needs no libraries) ----

@@ -25,12 +25,12 @@
 #define KCHAN_NONBLOCK		O_NONBLOCK
 
 /* kchan_end_args.end: which directions the new fd may use */
-#define KCHAN_SEND_END		(1U << 0)
-#define KCHAN_RECV_END		(1U << 1)
+#define KCHAN_SEND_END		0x1U
+#define KCHAN_RECV_END		0x2U
 
 /* kchan_xfer_args.flags, kchan_vec_args.flags */
-#define KCHAN_XFER_NOWAIT	(1U << 0)	/* -EAGAIN instead of blocking */
-#define KCHAN_XFER_ABSTIME	(1U << 1)	/* timeout_ns is absolute */
+#define KCHAN_XFER_NOWAIT	0x1U	/* -EAGAIN instead of blocking */
+#define KCHAN_XFER_ABSTIME	0x2U	/* timeout_ns is absolute */
 
 /* kchan_select_case.op */
 #define KCHAN_OP_SEND		1
@@ -38,9 +38,9 @@
 #define KCHAN_OP_POLL		3
 
 /* kchan_select_args.flags */
-#define KCHAN_SELECT_NOWAIT	(1U << 0)	/* Go's default: */
-#define KCHAN_SELECT_ORDERED	(1U << 1)	/* first ready case wins */
-#define KCHAN_ABSTIME		(1U << 2)	/* timeout_ns is absolute */
+#define KCHAN_SELECT_NOWAIT	0x1U	/* Go's default: */
+#define KCHAN_SELECT_ORDERED	0x2U	/* first ready case wins */
+#define KCHAN_ABSTIME		0x4U	/* timeout_ns is absolute */
 
 /* Most cases one select may name. */
 #define KCHAN_SELECT_MAX	4096
@@ -53,6 +53,7 @@ struct kchan_make_args {
 	__u32 reserved0;
 	__u64 reserved[2];
 };
+
 #define KCHAN_MAKE_ARGS_SIZE_VER0	32
 
 /*
@@ -68,6 +69,7 @@ struct kchan_xfer_args {
 	__u32 reserved0;
 	__u64 reserved[2];
 };
+
 #define KCHAN_XFER_ARGS_SIZE_VER0	48
 
 /* One element of a KCHAN_IOC_SENDV / KCHAN_IOC_RECVV vector. */
@@ -89,6 +91,7 @@ struct kchan_vec_args {
 	__s64 timeout_ns;
 	__u64 reserved[2];
 };
+
 #define KCHAN_VEC_ARGS_SIZE_VER0	40
 #define KCHAN_VEC_MAX		1024
 
@@ -98,13 +101,14 @@ struct kchan_end_args {
 	__u32 flags;		/* KCHAN_CLOEXEC | KCHAN_NONBLOCK */
 	__u64 reserved[2];
 };
+
 #define KCHAN_END_ARGS_SIZE_VER0	24
 
 /* kchan_info.flags */
-#define KCHAN_INFO_CLOSED	(1U << 0)	/* kchan_close() was called */
-#define KCHAN_INFO_NO_RECEIVER	(1U << 1)	/* last receive end is gone */
-#define KCHAN_INFO_CAN_SEND	(1U << 2)	/* this fd is a send end */
-#define KCHAN_INFO_CAN_RECV	(1U << 3)	/* this fd is a receive end */
+#define KCHAN_INFO_CLOSED	0x1U	/* kchan_close() was called */
+#define KCHAN_INFO_NO_RECEIVER	0x2U	/* last receive end is gone */
+#define KCHAN_INFO_CAN_SEND	0x4U	/* this fd is a send end */
+#define KCHAN_INFO_CAN_RECV	0x8U	/* this fd is a receive end */
 
 /* KCHAN_IOC_INFO: a snapshot of the channel, as fdinfo shows it. */
 struct kchan_info {
@@ -119,6 +123,7 @@ struct kchan_info {
 	__u64 received;
 	__u64 reserved[4];
 };
+
 #define KCHAN_INFO_SIZE_VER0		80
 
 /* One case of a KCHAN_IOC_SELECT.  Same layout as libkchan's kchan_case. */
@@ -140,6 +145,7 @@ struct kchan_select_args {
 	__u32 reserved0;
 	__u64 reserved[2];
 };
+
 #define KCHAN_SELECT_ARGS_SIZE_VER0	48
 
 #define KCHAN_IOC_MAKE		_IOW(KCHAN_IOC_MAGIC, 0x00, struct kchan_make_args)

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kchan internals shared by the module's files.
+ *
+ * A channel is a ring of messages plus two FIFO queues of waiters, all under
+ * one spinlock.  Anything that waits on a channel -- a blocking send or
+ * receive, each case of a select, a parked io_uring command -- is a
+ * struct kchan_waiter on one of those queues, and belongs to a
+ * struct kchan_sel, the operation as a whole (Go's sudog and its g).
+ * A peer that satisfies a waiter first *claims* its kchan_sel with one
+ * cmpxchg, so of all the waiters one select left on many channels, exactly
+ * one fires; then it moves the message under the channel lock and
+ * completes the kchan_sel.  Waiters whose kchan_sel was already claimed
+ * elsewhere are stale: whoever meets one on a queue unlinks and skips it.
+ */
+#ifndef _KCHAN_H
+#define _KCHAN_H
+
+#include <linux/list.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/refcount.h>
+#include <linux/atomic.h>
+#include <linux/ktime.h>
+#include <linux/kchan.h>
+
+struct file;
+struct task_struct;
+
+struct kchan {
+	spinlock_t lock;	/* guards everything below but id */
+	u32 capacity;
+	u32 msg_size;
+	u32 head;		/* ring slot of the oldest message */
+	u32 count;		/* buffered messages */
+	u32 *lens;		/* per-slot lengths, then the slots */
+	u8 *data;
+	struct list_head sendq;	/* parked senders, FIFO */
+	struct list_head recvq;	/* parked receivers, FIFO */
+	u32 nsendq;
+	u32 nrecvq;
+	u32 send_ends;		/* files that may send */
+	u32 recv_ends;		/* files that may receive */
+	bool closed;		/* kchan_close() or last send end gone */
+	bool no_receiver;	/* last receive end gone */
+	wait_queue_head_t poll_wq;
+	refcount_t ref;		/* one per file */
+	u64 id;
+	u64 sent;
+	u64 received;
+};
+
+enum kchan_sel_state {
+	KCHAN_SEL_WAITING,	/* parked, may be claimed */
+	KCHAN_SEL_CLAIMED,	/* a peer won it and is completing it */
+	KCHAN_SEL_DONE,		/* result is in the fired waiter */
+	KCHAN_SEL_CANCELLED,	/* its owner gave up (timeout, signal) */
+};
+
+struct kchan_sel {
+	atomic_t state;
+	int fired;		/* index of the waiter that fired */
+	struct task_struct *task;	/* the sleeping owner */
+	/*
+	 * If set, called instead of waking @task once the kchan_sel is done
+	 * (io_uring completion).  Runs under a channel lock or a wait-queue
+	 * lock: it must not sleep.
+	 */
+	void (*complete)(struct kchan_sel *sel);
+};
+
+struct kchan_waiter {
+	struct list_head node;	/* on sendq/recvq; empty when unlinked */
+	struct kchan_sel *sel;
+	struct kchan *ch;
+	void *kbuf;		/* send: the message; recv: where it goes */
+	size_t len;		/* send: message length; recv: room in kbuf */
+	ssize_t res;		/* send: 0; recv: length; or -errno */
+	u32 index;		/* case number within the select */
+};
+
+/* kchan_wait.c */
+void kchan_sel_init(struct kchan_sel *sel);
+bool kchan_sel_claim(struct kchan_sel *sel);
+bool kchan_sel_cancel(struct kchan_sel *sel);
+void kchan_sel_done(struct kchan_sel *sel);
+int kchan_sel_sleep(struct kchan_sel *sel, const ktime_t *deadline);
+void kchan_sel_finish(struct kchan_sel *sel);
+void kchan_waiter_complete(struct kchan_waiter *w, ssize_t res);
+
+/* kchan_chan.c */
+struct kchan_op {
+	void *kbuf;		/* staged message, or room for one */
+	size_t len;		/* message length, or the caller's buffer size */
+	size_t need;		/* recv -EMSGSIZE: length of the next message */
+	bool nonblock;
+	const ktime_t *deadline;	/* NULL: no timeout */
+};
+
+extern unsigned int kchan_max_capacity;
+extern unsigned int kchan_max_msg_size;
+extern unsigned long kchan_max_bytes;
+
+int kchan_cache_init(void);
+void kchan_cache_exit(void);
+int kchan_create(const struct kchan_make_args *args);
+struct kchan *kchan_from_file(struct file *file);
+int kchan_send(struct kchan *ch, struct kchan_op *op);
+ssize_t kchan_recv(struct kchan *ch, struct kchan_op *op);
+int kchan_deadline(s64 timeout_ns, bool abstime, ktime_t *deadline);
+
+#endif /* _KCHAN_H */
