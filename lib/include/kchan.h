@@ -9,6 +9,7 @@
 #ifndef KCHAN_H
 #define KCHAN_H
 
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>

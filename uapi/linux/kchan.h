@@ -16,11 +16,14 @@
 
 #include <linux/types.h>
 #include <linux/ioctl.h>
-#include <linux/fcntl.h>
 
 #define KCHAN_IOC_MAGIC		0xC4
 
-/* kchan_make_args.flags, kchan_end_args.flags */
+/*
+ * kchan_make_args.flags, kchan_end_args.flags: the open(2) flags, from
+ * <fcntl.h> (userspace) or <linux/fcntl.h>.  Not included here: glibc's
+ * <fcntl.h> and <linux/fcntl.h> cannot be used together.
+ */
 #define KCHAN_CLOEXEC		O_CLOEXEC
 #define KCHAN_NONBLOCK		O_NONBLOCK
 
