@@ -17,18 +17,19 @@
 #define _KCHAN_H
 
 #include <linux/list.h>
-#include <linux/spinlock.h>
+#include <linux/mutex.h>
 #include <linux/wait.h>
 #include <linux/refcount.h>
 #include <linux/atomic.h>
 #include <linux/ktime.h>
+#include <linux/poll.h>
 #include <linux/kchan.h>
 
 struct file;
 struct task_struct;
 
 struct kchan {
-	spinlock_t lock;	/* guards everything below but id */
+	struct mutex lock;	/* guards everything below but id */
 	u32 capacity;
 	u32 msg_size;
 	u32 head;		/* ring slot of the oldest message */
@@ -51,6 +52,7 @@ struct kchan {
 };
 
 enum kchan_sel_state {
+	KCHAN_SEL_ARMING,	/* select still looking: not claimable yet */
 	KCHAN_SEL_WAITING,	/* parked, may be claimed */
 	KCHAN_SEL_CLAIMED,	/* a peer won it and is completing it */
 	KCHAN_SEL_DONE,		/* result is in the fired waiter */
@@ -60,6 +62,7 @@ enum kchan_sel_state {
 struct kchan_sel {
 	atomic_t state;
 	int fired;		/* index of the waiter that fired */
+	int poll_pending;	/* a polled fd woke while ARMING */
 	struct task_struct *task;	/* the sleeping owner */
 	/*
 	 * If set, called instead of waking @task once the kchan_sel is done
@@ -77,10 +80,11 @@ struct kchan_waiter {
 	size_t len;		/* send: message length; recv: room in kbuf */
 	ssize_t res;		/* send: 0; recv: length; or -errno */
 	u32 index;		/* case number within the select */
+	bool send;		/* on sendq (else recvq) */
 };
 
 /* kchan_wait.c */
-void kchan_sel_init(struct kchan_sel *sel);
+void kchan_sel_init(struct kchan_sel *sel, int state);
 bool kchan_sel_claim(struct kchan_sel *sel);
 bool kchan_sel_cancel(struct kchan_sel *sel);
 void kchan_sel_done(struct kchan_sel *sel);
@@ -97,6 +101,9 @@ struct kchan_op {
 	const ktime_t *deadline;	/* NULL: no timeout */
 };
 
+/* The ioctl number with its size bits cleared: one name per versioned op. */
+#define KCHAN_IOC_BASE(cmd)	((cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT))
+
 extern unsigned int kchan_max_capacity;
 extern unsigned int kchan_max_msg_size;
 extern unsigned long kchan_max_bytes;
@@ -106,7 +113,18 @@ void kchan_cache_exit(void);
 int kchan_create(const struct kchan_make_args *args);
 struct kchan *kchan_from_file(struct file *file);
 int kchan_send(struct kchan *ch, struct kchan_op *op);
+int kchan_try_send_locked(struct kchan *ch, const void *kbuf, size_t len,
+			  __poll_t *wake);
+ssize_t kchan_try_recv_locked(struct kchan *ch, void *kbuf, size_t room,
+			      size_t *need, __poll_t *wake);
+void kchan_enqueue(struct kchan *ch, struct kchan_waiter *w);
+void kchan_dequeue(struct kchan *ch, struct kchan_waiter *w);
+__poll_t kchan_park_events(struct kchan *ch, struct kchan_waiter *w);
+void kchan_poll_wake(struct kchan *ch, __poll_t mask);
 ssize_t kchan_recv(struct kchan *ch, struct kchan_op *op);
 int kchan_deadline(s64 timeout_ns, bool abstime, ktime_t *deadline);
+
+/* kchan_select.c */
+long kchan_ioctl_select(unsigned int cmd, unsigned long arg);
 
 #endif /* _KCHAN_H */

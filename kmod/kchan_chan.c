@@ -10,7 +10,10 @@
  * to retry, FIFO order holds, and one message completes one waiter.
  *
  * Messages are staged in kernel memory by the caller before the lock is
- * taken (copy_from_user may fault), and copied out after it is dropped.
+ * taken, and copied out after it is dropped, so no user copy (and no page
+ * fault) ever happens under a channel lock.  The lock is a mutex: a select
+ * holds the locks of all its channels at once, more than the preempt count
+ * allows spinlocks to nest.
  */
 #include <linux/anon_inodes.h>
 #include <linux/fdtable.h>
@@ -115,7 +118,7 @@ static void kchan_fail_all(struct kchan *ch, struct list_head *q, ssize_t res)
 		kchan_waiter_complete(w, res);
 }
 
-static void kchan_poll_wake(struct kchan *ch, __poll_t mask)
+void kchan_poll_wake(struct kchan *ch, __poll_t mask)
 {
 	if (mask && wq_has_sleeper(&ch->poll_wq))
 		wake_up_poll(&ch->poll_wq, mask);
@@ -156,47 +159,116 @@ static void kchan_ring_pop(struct kchan *ch, void *buf)
 
 /* ---- Send and receive --------------------------------------------------- */
 
-/*
- * Park the caller as @w on @q (ch->lock held, released on return) and wait.
- * Returns the waiter's result, or the reason the wait ended without one.
- */
-static ssize_t kchan_park(struct kchan *ch, struct list_head *q,
-			  struct kchan_waiter *w, struct kchan_op *op)
-	__releases(&ch->lock)
+void kchan_enqueue(struct kchan *ch, struct kchan_waiter *w)
 {
-	struct kchan_sel sel;
-	int ret;
-
-	kchan_sel_init(&sel);
-	w->sel = &sel;
-	w->ch = ch;
-	w->index = 0;
-	w->res = 0;
-	list_add_tail(&w->node, q);
-	if (q == &ch->sendq)
+	if (w->send) {
+		list_add_tail(&w->node, &ch->sendq);
 		ch->nsendq++;
-	else
+	} else {
+		list_add_tail(&w->node, &ch->recvq);
 		ch->nrecvq++;
-	spin_unlock(&ch->lock);
-
-	/* An unbuffered channel just became ready for the other side. */
-	if (!ch->capacity)
-		kchan_poll_wake(ch, q == &ch->sendq ? EPOLLIN | EPOLLRDNORM :
-				EPOLLOUT | EPOLLWRNORM);
-
-	ret = kchan_sel_sleep(&sel, op->deadline);
-	if (ret) {
-		spin_lock(&ch->lock);
-		if (kchan_sel_cancel(&sel)) {
-			if (!list_empty(&w->node))
-				kchan_unlink(ch, q, w);
-			spin_unlock(&ch->lock);
-			return ret;
-		}
-		spin_unlock(&ch->lock);
-		kchan_sel_finish(&sel);
 	}
-	return w->res;
+}
+
+void kchan_dequeue(struct kchan *ch, struct kchan_waiter *w)
+{
+	if (!list_empty(&w->node))
+		kchan_unlink(ch, w->send ? &ch->sendq : &ch->recvq, w);
+}
+
+/* The readiness a newly parked waiter gives the other side. */
+__poll_t kchan_park_events(struct kchan *ch, struct kchan_waiter *w)
+{
+	/* On a buffered channel the ring already made that side ready. */
+	if (ch->capacity)
+		return 0;
+	return w->send ? EPOLLIN | EPOLLRDNORM : EPOLLOUT | EPOLLWRNORM;
+}
+
+/*
+ * Try to send @len bytes staged at @kbuf, without blocking (ch->lock held).
+ * Returns 0 or -errno when the send is over, -EAGAIN when it would block.
+ */
+int kchan_try_send_locked(struct kchan *ch, const void *kbuf, size_t len,
+			  __poll_t *wake)
+{
+	struct kchan_waiter *w;
+
+	if (ch->closed || ch->no_receiver)
+		return -EPIPE;
+	while ((w = kchan_claim(ch, &ch->recvq))) {
+		if (len > w->len) {
+			/* Too big for that receiver: it fails, the message stays. */
+			w->len = len;
+			kchan_waiter_complete(w, -EMSGSIZE);
+			continue;
+		}
+		if (len)
+			memcpy(w->kbuf, kbuf, len);
+		ch->sent++;
+		ch->received++;
+		kchan_waiter_complete(w, len);
+		return 0;
+	}
+	if (ch->count < ch->capacity) {
+		kchan_ring_push(ch, kbuf, len);
+		ch->sent++;
+		*wake |= EPOLLIN | EPOLLRDNORM;
+		return 0;
+	}
+	return -EAGAIN;
+}
+
+/*
+ * Try to receive into @kbuf, whose caller can take @room bytes, without
+ * blocking (ch->lock held).  Returns the length or -errno when the receive
+ * is over (-EMSGSIZE with *@need set: the message stays), -EAGAIN when it
+ * would block.
+ */
+ssize_t kchan_try_recv_locked(struct kchan *ch, void *kbuf, size_t room,
+			      size_t *need, __poll_t *wake)
+{
+	struct kchan_waiter *w;
+	size_t len;
+
+	if (ch->count) {
+		len = kchan_ring_head_len(ch);
+		if (len > room) {
+			*need = len;
+			return -EMSGSIZE;
+		}
+		kchan_ring_pop(ch, kbuf);
+		ch->received++;
+		/* A slot came free: the oldest parked sender takes it. */
+		w = kchan_claim(ch, &ch->sendq);
+		if (w) {
+			kchan_ring_push(ch, w->kbuf, w->len);
+			ch->sent++;
+			kchan_waiter_complete(w, 0);
+		} else {
+			*wake |= EPOLLOUT | EPOLLWRNORM;
+		}
+		return len;
+	}
+	/* Unbuffered: take the message straight from the oldest sender. */
+	while ((w = kchan_peek(ch, &ch->sendq))) {
+		if (w->len > room) {
+			*need = w->len;
+			return -EMSGSIZE;
+		}
+		kchan_unlink(ch, &ch->sendq, w);
+		if (!kchan_sel_claim(w->sel))
+			continue;
+		len = w->len;
+		if (len)
+			memcpy(kbuf, w->kbuf, len);
+		ch->sent++;
+		ch->received++;
+		/* From here on @w may be gone: its owner is free to return. */
+		kchan_waiter_complete(w, 0);
+		return len;
+	}
+	return ch->closed ? -EPIPE : -EAGAIN;
 }
 
 static bool kchan_expired(const ktime_t *deadline)
@@ -204,132 +276,79 @@ static bool kchan_expired(const ktime_t *deadline)
 	return deadline && ktime_compare(ktime_get(), *deadline) >= 0;
 }
 
-/* Send the staged message @op->kbuf of @op->len bytes. */
+/*
+ * Finish a single send or receive that would block (ch->lock held, dropped
+ * here): give up at once if asked to, else park as @w and sleep.
+ */
+static ssize_t kchan_block(struct kchan *ch, struct kchan_waiter *w,
+			   struct kchan_op *op)
+	__releases(&ch->lock)
+{
+	struct kchan_sel sel;
+	int ret;
+
+	if (op->nonblock || kchan_expired(op->deadline)) {
+		mutex_unlock(&ch->lock);
+		return op->nonblock ? -EAGAIN : -ETIMEDOUT;
+	}
+	kchan_sel_init(&sel, KCHAN_SEL_WAITING);
+	w->sel = &sel;
+	w->ch = ch;
+	w->index = 0;
+	w->res = 0;
+	kchan_enqueue(ch, w);
+	mutex_unlock(&ch->lock);
+	kchan_poll_wake(ch, kchan_park_events(ch, w));
+
+	ret = kchan_sel_sleep(&sel, op->deadline);
+	if (ret) {
+		mutex_lock(&ch->lock);
+		if (kchan_sel_cancel(&sel)) {
+			kchan_dequeue(ch, w);
+			mutex_unlock(&ch->lock);
+			return ret;
+		}
+		mutex_unlock(&ch->lock);
+		kchan_sel_finish(&sel);
+	}
+	return w->res;
+}
+
+/* Send the message staged at @op->kbuf, @op->len bytes. */
 int kchan_send(struct kchan *ch, struct kchan_op *op)
 {
-	struct kchan_waiter *w, self;
+	struct kchan_waiter self = { .kbuf = op->kbuf, .len = op->len,
+				     .send = true };
 	__poll_t wake = 0;
 	int ret;
 
 	if (op->len > ch->msg_size)
 		return -EMSGSIZE;
-
-	spin_lock(&ch->lock);
-	for (;;) {
-		if (ch->closed || ch->no_receiver) {
-			ret = -EPIPE;
-			break;
-		}
-		w = kchan_claim(ch, &ch->recvq);
-		if (w) {
-			if (op->len > w->len) {
-				/* Too big for that receiver: it fails, we go on. */
-				w->len = op->len;
-				kchan_waiter_complete(w, -EMSGSIZE);
-				continue;
-			}
-			if (op->len)
-				memcpy(w->kbuf, op->kbuf, op->len);
-			ch->sent++;
-			ch->received++;
-			kchan_waiter_complete(w, op->len);
-			ret = 0;
-			break;
-		}
-		if (ch->count < ch->capacity) {
-			kchan_ring_push(ch, op->kbuf, op->len);
-			ch->sent++;
-			wake = EPOLLIN | EPOLLRDNORM;
-			ret = 0;
-			break;
-		}
-		if (op->nonblock) {
-			ret = -EAGAIN;
-			break;
-		}
-		if (kchan_expired(op->deadline)) {
-			ret = -ETIMEDOUT;
-			break;
-		}
-		self.kbuf = op->kbuf;
-		self.len = op->len;
-		return kchan_park(ch, &ch->sendq, &self, op);
-	}
-	spin_unlock(&ch->lock);
+	mutex_lock(&ch->lock);
+	ret = kchan_try_send_locked(ch, op->kbuf, op->len, &wake);
+	if (ret == -EAGAIN)
+		return kchan_block(ch, &self, op);
+	mutex_unlock(&ch->lock);
 	kchan_poll_wake(ch, wake);
 	return ret;
 }
 
-/* Receive one message into @op->kbuf, which has room for @op->len bytes. */
+/* Receive one message into @op->kbuf; the caller can take @op->len bytes. */
 ssize_t kchan_recv(struct kchan *ch, struct kchan_op *op)
 {
-	struct kchan_waiter *w, self;
+	struct kchan_waiter self = { .kbuf = op->kbuf, .len = op->len };
 	__poll_t wake = 0;
 	ssize_t ret;
-	size_t len;
 
-	spin_lock(&ch->lock);
-	for (;;) {
-		if (ch->count) {
-			len = kchan_ring_head_len(ch);
-			if (len > op->len) {
-				op->need = len;
-				ret = -EMSGSIZE;
-				break;
-			}
-			kchan_ring_pop(ch, op->kbuf);
-			ch->received++;
-			ret = len;
-			/* A slot came free: the oldest parked sender takes it. */
-			w = kchan_claim(ch, &ch->sendq);
-			if (w) {
-				kchan_ring_push(ch, w->kbuf, w->len);
-				ch->sent++;
-				kchan_waiter_complete(w, 0);
-			} else {
-				wake = EPOLLOUT | EPOLLWRNORM;
-			}
-			break;
-		}
-		w = kchan_peek(ch, &ch->sendq);
-		if (w) {
-			/* Unbuffered: take the message straight from the sender. */
-			if (w->len > op->len) {
-				op->need = w->len;
-				ret = -EMSGSIZE;
-				break;
-			}
-			kchan_unlink(ch, &ch->sendq, w);
-			if (!kchan_sel_claim(w->sel))
-				continue;
-			if (w->len)
-				memcpy(op->kbuf, w->kbuf, w->len);
-			ch->sent++;
-			ch->received++;
-			ret = w->len;
-			kchan_waiter_complete(w, 0);
-			break;
-		}
-		if (ch->closed) {
-			ret = -EPIPE;
-			break;
-		}
-		if (op->nonblock) {
-			ret = -EAGAIN;
-			break;
-		}
-		if (kchan_expired(op->deadline)) {
-			ret = -ETIMEDOUT;
-			break;
-		}
-		self.kbuf = op->kbuf;
-		self.len = op->len;
-		ret = kchan_park(ch, &ch->recvq, &self, op);
+	mutex_lock(&ch->lock);
+	ret = kchan_try_recv_locked(ch, op->kbuf, op->len, &op->need, &wake);
+	if (ret == -EAGAIN) {
+		ret = kchan_block(ch, &self, op);
 		if (ret == -EMSGSIZE)
 			op->need = self.len;
 		return ret;
 	}
-	spin_unlock(&ch->lock);
+	mutex_unlock(&ch->lock);
 	kchan_poll_wake(ch, wake);
 	return ret;
 }
@@ -349,9 +368,9 @@ static int kchan_close(struct kchan *ch)
 {
 	int ret;
 
-	spin_lock(&ch->lock);
+	mutex_lock(&ch->lock);
 	ret = kchan_close_locked(ch);
-	spin_unlock(&ch->lock);
+	mutex_unlock(&ch->lock);
 	if (!ret)
 		kchan_poll_wake(ch, EPOLLIN | EPOLLRDNORM | EPOLLOUT |
 				EPOLLWRNORM | EPOLLHUP);
@@ -387,22 +406,22 @@ static int kchan_new_fd(struct kchan *ch, fmode_t fmode, unsigned int flags)
 		return fd;
 
 	refcount_inc(&ch->ref);
-	spin_lock(&ch->lock);
+	mutex_lock(&ch->lock);
 	if (fmode & FMODE_WRITE)
 		ch->send_ends++;
 	if (fmode & FMODE_READ)
 		ch->recv_ends++;
-	spin_unlock(&ch->lock);
+	mutex_unlock(&ch->lock);
 
 	file = anon_inode_getfile("[kchan]", &kchan_fops, ch, oflags);
 	if (IS_ERR(file)) {
 		/* No release will run: undo the end counts by hand. */
-		spin_lock(&ch->lock);
+		mutex_lock(&ch->lock);
 		if (fmode & FMODE_WRITE)
 			ch->send_ends--;
 		if (fmode & FMODE_READ)
 			ch->recv_ends--;
-		spin_unlock(&ch->lock);
+		mutex_unlock(&ch->lock);
 		put_unused_fd(fd);
 		kchan_put(ch);
 		return PTR_ERR(file);
@@ -439,7 +458,7 @@ int kchan_create(const struct kchan_make_args *args)
 		}
 		ch->data = (u8 *)(ch->lens + args->capacity);
 	}
-	spin_lock_init(&ch->lock);
+	mutex_init(&ch->lock);
 	ch->capacity = args->capacity;
 	ch->msg_size = args->msg_size;
 	INIT_LIST_HEAD(&ch->sendq);
@@ -465,7 +484,7 @@ static int kchan_release(struct inode *inode, struct file *file)
 	struct kchan *ch = file->private_data;
 	__poll_t wake = 0;
 
-	spin_lock(&ch->lock);
+	mutex_lock(&ch->lock);
 	if ((file->f_mode & FMODE_WRITE) && !--ch->send_ends &&
 	    !kchan_close_locked(ch))
 		wake |= EPOLLIN | EPOLLRDNORM | EPOLLHUP;
@@ -475,7 +494,7 @@ static int kchan_release(struct inode *inode, struct file *file)
 		kchan_fail_all(ch, &ch->sendq, -EPIPE);
 		wake |= EPOLLOUT | EPOLLWRNORM | EPOLLERR;
 	}
-	spin_unlock(&ch->lock);
+	mutex_unlock(&ch->lock);
 	kchan_poll_wake(ch, wake);
 	kchan_put(ch);
 	return 0;
@@ -488,7 +507,7 @@ static __poll_t kchan_poll(struct file *file, poll_table *wait)
 
 	poll_wait(file, &ch->poll_wq, wait);
 
-	spin_lock(&ch->lock);
+	mutex_lock(&ch->lock);
 	if ((file->f_mode & FMODE_READ) &&
 	    (ch->count || ch->closed || kchan_has_live(ch, &ch->sendq)))
 		mask |= EPOLLIN | EPOLLRDNORM;
@@ -500,7 +519,7 @@ static __poll_t kchan_poll(struct file *file, poll_table *wait)
 		mask |= EPOLLERR;
 	if (ch->closed)
 		mask |= EPOLLHUP;
-	spin_unlock(&ch->lock);
+	mutex_unlock(&ch->lock);
 	return mask;
 }
 
@@ -566,7 +585,7 @@ static void kchan_show_fdinfo(struct seq_file *m, struct file *file)
 	unsigned int dir = (file->f_mode & FMODE_READ ? 1 : 0) |
 			   (file->f_mode & FMODE_WRITE ? 2 : 0);
 
-	spin_lock(&ch->lock);
+	mutex_lock(&ch->lock);
 	seq_printf(m, "kchan-id:\t%llu\n", ch->id);
 	seq_printf(m, "capacity:\t%u\n", ch->capacity);
 	seq_printf(m, "msg_size:\t%u\n", ch->msg_size);
@@ -580,7 +599,7 @@ static void kchan_show_fdinfo(struct seq_file *m, struct file *file)
 	seq_printf(m, "recv_ends:\t%u\n", ch->recv_ends);
 	seq_printf(m, "sent:\t%llu\n", ch->sent);
 	seq_printf(m, "received:\t%llu\n", ch->received);
-	spin_unlock(&ch->lock);
+	mutex_unlock(&ch->lock);
 }
 
 /* ---- ioctls ---------------------------------------------------------------- */
@@ -758,7 +777,7 @@ static long kchan_ioctl_info(struct file *file, struct kchan *ch,
 
 	if (usize < KCHAN_INFO_SIZE_VER0)
 		return -EINVAL;
-	spin_lock(&ch->lock);
+	mutex_lock(&ch->lock);
 	info.capacity = ch->capacity;
 	info.msg_size = ch->msg_size;
 	info.len = ch->count;
@@ -769,7 +788,7 @@ static long kchan_ioctl_info(struct file *file, struct kchan *ch,
 	info.id = ch->id;
 	info.sent = ch->sent;
 	info.received = ch->received;
-	spin_unlock(&ch->lock);
+	mutex_unlock(&ch->lock);
 	if (file->f_mode & FMODE_WRITE)
 		info.flags |= KCHAN_INFO_CAN_SEND;
 	if (file->f_mode & FMODE_READ)
@@ -810,9 +829,6 @@ static long kchan_ioctl_open_end(struct file *file, struct kchan *ch,
 	return kchan_new_fd(ch, fmode, args.flags);
 }
 
-/* The ioctl number with its size bits cleared: one name per versioned op. */
-#define KCHAN_IOC_BASE(cmd)	((cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT))
-
 static long kchan_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct kchan *ch = file->private_data;
@@ -830,6 +846,8 @@ static long kchan_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return kchan_ioctl_info(file, ch, cmd, arg);
 	case KCHAN_IOC_BASE(KCHAN_IOC_OPEN_END):
 		return kchan_ioctl_open_end(file, ch, cmd, arg);
+	case KCHAN_IOC_BASE(KCHAN_IOC_SELECT):
+		return kchan_ioctl_select(cmd, arg);
 	case KCHAN_IOC_CLOSE:
 		if (!(file->f_mode & FMODE_WRITE))
 			return -EBADF;

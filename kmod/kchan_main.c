@@ -32,8 +32,9 @@ static long kchan_dev_ioctl(struct file *file, unsigned int cmd,
 	size_t usize = _IOC_SIZE(cmd);
 	int ret;
 
-	if ((cmd & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT)) !=
-	    (KCHAN_IOC_MAKE & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT)))
+	if (KCHAN_IOC_BASE(cmd) == KCHAN_IOC_BASE(KCHAN_IOC_SELECT))
+		return kchan_ioctl_select(cmd, arg);
+	if (KCHAN_IOC_BASE(cmd) != KCHAN_IOC_BASE(KCHAN_IOC_MAKE))
 		return -ENOTTY;
 	if (usize < KCHAN_MAKE_ARGS_SIZE_VER0)
 		return -EINVAL;

@@ -17,10 +17,11 @@
 
 #include "kchan.h"
 
-void kchan_sel_init(struct kchan_sel *sel)
+void kchan_sel_init(struct kchan_sel *sel, int state)
 {
-	atomic_set(&sel->state, KCHAN_SEL_WAITING);
+	atomic_set(&sel->state, state);
 	sel->fired = -1;
+	sel->poll_pending = 0;
 	sel->task = current;
 	sel->complete = NULL;
 }

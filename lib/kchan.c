@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -29,6 +30,49 @@ static long kchan_ioctl(int fd, unsigned long req, void *arg)
 	return ret;
 }
 
+/*
+ * One /dev/kchan fd per process, opened on first use, answers MAKE and
+ * SELECT.  If the program closed it behind our back, its number is either
+ * free (-EBADF), some other file (-ENOTTY) or a channel, which answers
+ * SELECT just as well: so on those two errors, open it again once.
+ */
+static int kchan_dev = -1;
+
+static int kchan_dev_open(int stale)
+{
+	int fd = open(KCHAN_DEV, O_RDWR | O_CLOEXEC);
+	int cur = stale;
+
+	if (fd < 0)
+		return -errno;
+	if (!__atomic_compare_exchange_n(&kchan_dev, &cur, fd, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		close(fd);	/* another thread won */
+		return cur;
+	}
+	return fd;
+}
+
+static long kchan_dev_ioctl(unsigned long req, void *arg)
+{
+	int saved = errno;
+	int fd = __atomic_load_n(&kchan_dev, __ATOMIC_ACQUIRE);
+	long ret;
+
+	if (fd < 0)
+		fd = kchan_dev_open(fd);
+	if (fd >= 0) {
+		ret = kchan_ioctl(fd, req, arg);
+		if (ret != -EBADF && ret != -ENOTTY)
+			goto out;
+		fd = kchan_dev_open(fd);
+	}
+	ret = fd < 0 ? fd : kchan_ioctl(fd, req, arg);
+out:
+	errno = saved;
+	return ret;
+}
+
 int kchan_make(unsigned int capacity, unsigned int msg_size, unsigned int flags)
 {
 	struct kchan_make_args args = {
@@ -36,19 +80,8 @@ int kchan_make(unsigned int capacity, unsigned int msg_size, unsigned int flags)
 		.msg_size = msg_size,
 		.flags = flags,
 	};
-	int saved = errno;
-	int dev, ret;
 
-	dev = open(KCHAN_DEV, O_RDWR | O_CLOEXEC);
-	if (dev < 0) {
-		ret = -errno;
-		errno = saved;
-		return ret;
-	}
-	ret = kchan_ioctl(dev, KCHAN_IOC_MAKE, &args);
-	close(dev);
-	errno = saved;
-	return ret;
+	return kchan_dev_ioctl(KCHAN_IOC_MAKE, &args);
 }
 
 int kchan_close(int ch)
@@ -147,4 +180,21 @@ int kchan_sendv(int ch, const struct kchan_msg *msgs, unsigned int n)
 int kchan_recvv(int ch, struct kchan_msg *msgs, unsigned int n)
 {
 	return kchan_vec(ch, KCHAN_IOC_RECVV, msgs, n);
+}
+
+_Static_assert(sizeof(struct kchan_case) == sizeof(struct kchan_select_case) ||
+	       sizeof(void *) != 8, "kchan_case must match kchan_select_case");
+
+int kchan_select(struct kchan_case *cases, unsigned int n, int64_t timeout_ns,
+		 unsigned int flags)
+{
+	struct kchan_select_args args = {
+		.cases = (uintptr_t)cases,
+		.count = n,
+		.flags = flags,
+		.timeout_ns = timeout_ns,
+		.case_size = sizeof(struct kchan_select_case),
+	};
+
+	return kchan_dev_ioctl(KCHAN_IOC_SELECT, &args);
 }
