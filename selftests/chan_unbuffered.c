@@ -124,18 +124,28 @@ struct pingpong {
 	int ch;
 	int n;
 	int bad;
+	int first_bad;		/* index, result and value of the first */
+	long first_ret;
+	unsigned int first_v;
 };
 
 static void *pong(void *arg)
 {
 	struct pingpong *p = arg;
 	unsigned int v;
+	long ret;
 	int i;
 
 	for (i = 0; i < p->n; i++) {
-		if (kchan_recv(p->ch, &v, sizeof(v)) != sizeof(v) ||
-		    v != (unsigned int)i)
-			p->bad++;
+		v = ~0U;
+		ret = kchan_recv(p->ch, &v, sizeof(v));
+		if (ret != sizeof(v) || v != (unsigned int)i) {
+			if (!p->bad++) {
+				p->first_bad = i;
+				p->first_ret = ret;
+				p->first_v = v;
+			}
+		}
 	}
 	return NULL;
 }
@@ -150,7 +160,8 @@ TEST_F(unbuf, stream_of_rendezvous_in_order)
 	for (i = 0; i < (unsigned int)p.n; i++)
 		ASSERT_EQ(0, kchan_send(self->ch, &i, sizeof(i)));
 	pthread_join(t, NULL);
-	EXPECT_EQ(0, p.bad);
+	EXPECT_EQ(0, p.bad) TH_LOG("receive %d: returned %ld, value %u",
+				   p.first_bad, p.first_ret, p.first_v);
 }
 
 TEST_F(unbuf, rendezvous_across_processes)

@@ -280,7 +280,7 @@ TEST(vec_bad_pointers_efault)
 	EXPECT_EQ(-EFAULT, kchan_recvv(ch, kt_bad_ptr(), 1));
 	bad_buf[0].len = 16;
 	EXPECT_EQ(-EFAULT, kchan_recvv(ch, bad_buf, 1));
-	EXPECT_EQ(1, kchan_len(ch));
+	ASSERT_EQ(1, kchan_len(ch)) TH_LOG("the message was lost");
 	in[0].buf = buf;
 	in[0].len = sizeof(buf);
 	EXPECT_EQ(1, kchan_recvv(ch, in, 1));

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The module cannot be unloaded while a channel exists: every channel fd
+ * (not only /dev/kchan) pins it.  Only the refusal is tested; the module
+ * stays loaded for whatever runs next.
+ *
+ * delete_module(O_NONBLOCK) on a module whose reference count is held
+ * fails with EWOULDBLOCK (kernel/module/main.c: try_stop_module); EBUSY
+ * is what a module in use by another module gets.  Either is a refusal.
+ */
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "kchan_test.h"
+
+static long delete_kchan(void)
+{
+	long ret = syscall(SYS_delete_module, "kchan", O_NONBLOCK);
+
+	return ret < 0 ? -errno : ret;
+}
+
+static long module_refcnt(void)
+{
+	long n = -1;
+	FILE *f = fopen("/sys/module/kchan/refcnt", "r");
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &n) != 1)
+		n = -1;
+	fclose(f);
+	return n;
+}
+
+#define EXPECT_REFUSED(ret) \
+	EXPECT_TRUE((ret) == -EWOULDBLOCK || (ret) == -EBUSY) \
+		TH_LOG("delete_module: %ld (%s)", (ret), strerror(-(ret)))
+
+TEST(channel_fd_pins_module)
+{
+	int ch = kt_make(1, 8, 0);
+	long ret;
+
+	EXPECT_LE(1, module_refcnt());
+	ret = delete_kchan();
+	EXPECT_REFUSED(ret);
+
+	/* Refused, and nothing broke. */
+	EXPECT_TRUE(access("/dev/kchan", F_OK) == 0);
+	EXPECT_EQ(0, kchan_send(ch, "ok", 2));
+	EXPECT_EQ(1, kchan_len(ch));
+	close(ch);
+}
+
+TEST(open_end_alone_pins_module)
+{
+	int ch = kt_make(0, 8, 0);
+	int r = kt_open_end(ch, KCHAN_RECV_END, 0);
+	long ret;
+
+	close(ch);
+	ret = delete_kchan();
+	EXPECT_REFUSED(ret);
+	EXPECT_EQ(-EAGAIN, kchan_try_recv(r, NULL, 0));
+	close(r);
+}
+
+TEST(blocked_waiter_pins_module)
+{
+	int ch = kt_make(0, 8, 0);
+	struct kt_async rcv;
+	long ret;
+
+	kt_async_park(&rcv, ch, KT_RECV, NULL, 8, 0, 1);
+	ret = delete_kchan();
+	EXPECT_REFUSED(ret);
+	EXPECT_EQ(0, kchan_send(ch, "ok", 2));
+	EXPECT_EQ(2, kt_async_join(&rcv));
+	close(ch);
+}
+
+TEST(fd_in_another_process_pins_module)
+{
+	int ch = kt_make(0, 8, 0);
+	int status, p[2];
+	long ret;
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(p[1]);
+		read(p[0], &c, 1);
+		_exit(kchan_try_send(ch, "x", 1) == -EAGAIN ? 0 : 1);
+	}
+	close(p[0]);
+	close(ch);
+	ret = delete_kchan();
+	EXPECT_REFUSED(ret);
+	ASSERT_EQ(1, write(p[1], "g", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(p[1]);
+}
+
+TEST_HARNESS_MAIN
