@@ -64,6 +64,7 @@ struct kchan_sel {
 	int fired;		/* index of the waiter that fired */
 	int poll_pending;	/* a polled fd woke while ARMING */
 	struct task_struct *task;	/* the sleeping owner */
+	void *priv;		/* for @complete */
 	/*
 	 * If set, called instead of waking @task once the kchan_sel is done
 	 * (io_uring completion).  Runs under a channel lock or a wait-queue
@@ -85,6 +86,8 @@ struct kchan_waiter {
 
 /* kchan_wait.c */
 void kchan_sel_init(struct kchan_sel *sel, int state);
+void kchan_sel_owner(struct kchan_sel *sel,
+		     void (*complete)(struct kchan_sel *sel), void *priv);
 bool kchan_sel_claim(struct kchan_sel *sel);
 bool kchan_sel_cancel(struct kchan_sel *sel);
 void kchan_sel_done(struct kchan_sel *sel);
@@ -125,6 +128,15 @@ ssize_t kchan_recv(struct kchan *ch, struct kchan_op *op);
 int kchan_deadline(s64 timeout_ns, bool abstime, ktime_t *deadline);
 
 /* kchan_select.c */
+struct kchan_select;
 long kchan_ioctl_select(unsigned int cmd, unsigned long arg);
+struct kchan_select *kchan_select_new(u64 ucases, u32 n, u32 flags);
+void kchan_select_free(struct kchan_select *s);
+struct kchan_sel *kchan_select_sel(struct kchan_select *s);
+int kchan_select_arm(struct kchan_select *s, const ktime_t *deadline,
+		     u32 flags);
+bool kchan_select_cancel(struct kchan_select *s);
+int kchan_select_settle(struct kchan_select *s);
+int kchan_select_copyout(struct kchan_select *s, u32 i);
 
 #endif /* _KCHAN_H */

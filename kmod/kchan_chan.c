@@ -292,6 +292,7 @@ static ssize_t kchan_block(struct kchan *ch, struct kchan_waiter *w,
 		return op->nonblock ? -EAGAIN : -ETIMEDOUT;
 	}
 	kchan_sel_init(&sel, KCHAN_SEL_WAITING);
+	kchan_sel_owner(&sel, NULL, NULL);
 	w->sel = &sel;
 	w->ch = ch;
 	w->index = 0;

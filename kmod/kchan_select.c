@@ -58,6 +58,9 @@ struct kchan_pollent {
 struct kchan_select {
 	struct kchan_sel sel;
 	poll_table pt;
+	u64 ucases;		/* the caller's array, for the result */
+	u32 case_size;
+	bool polled;		/* poll cases have joined their queues */
 	u32 n;
 	u32 nlocks;
 	u32 cur;		/* case being registered with f_op->poll */
@@ -290,17 +293,16 @@ static int kchan_select_case(struct kchan_select *s, u32 i,
 }
 
 /* Check every case and take its files; nothing is done to any channel. */
-static int kchan_select_prepare(struct kchan_select *s,
-				const struct kchan_select_args *a)
+static int kchan_select_prepare(struct kchan_select *s, u32 n, u32 flags)
 {
-	const u8 __user *ucases = u64_to_user_ptr(a->cases);
+	const u8 __user *ucases = u64_to_user_ptr(s->ucases);
 	struct kchan_select_case uc;
 	size_t send_bytes = 0, off = 0;
 	struct kchan_scase *c;
 	u32 i, j;
 	int ret;
 
-	s->n = a->count;
+	s->n = n;
 	if (s->n <= KCHAN_SELECT_INLINE) {
 		s->cases = s->inline_cases;
 		s->order = s->inline_order;
@@ -318,7 +320,7 @@ static int kchan_select_prepare(struct kchan_select *s,
 	memset(s->cases, 0, s->n * sizeof(*s->cases));
 
 	for (i = 0; i < s->n; i++) {
-		if (copy_from_user(&uc, ucases + (size_t)i * a->case_size,
+		if (copy_from_user(&uc, ucases + (size_t)i * s->case_size,
 				   sizeof(uc)))
 			return -EFAULT;
 		ret = kchan_select_case(s, i, &uc, &send_bytes);
@@ -363,7 +365,7 @@ static int kchan_select_prepare(struct kchan_select *s,
 
 	/* Go's pollorder: a uniformly random permutation (Fisher-Yates). */
 	for (i = 0; i < s->n; i++) {
-		j = (a->flags & KCHAN_SELECT_ORDERED) ? i :
+		j = (flags & KCHAN_SELECT_ORDERED) ? i :
 						      get_random_u32_below(i + 1);
 		s->order[i] = s->order[j];
 		s->order[j] = i;
@@ -436,22 +438,26 @@ static void kchan_select_dequeue(struct kchan_select *s)
 			kchan_dequeue(s->cases[i].w.ch, &s->cases[i].w);
 }
 
-static int kchan_select_run(struct kchan_select *s, const ktime_t *deadline,
-			    u32 flags)
+/*
+ * Perform a ready case, or park on every case.  Returns the index of the
+ * case that fired, -EIOCBQUEUED once parked (the kchan_sel then fires
+ * later), -EAGAIN for NOWAIT, -ETIMEDOUT past @deadline, or an error.
+ */
+int kchan_select_arm(struct kchan_select *s, const ktime_t *deadline,
+		     u32 flags)
 {
 	struct kchan *wake_ch = NULL;
 	__poll_t wake = 0;
 	struct kchan_scase *c;
-	bool first = true;
 	int ret;
 	u32 i;
 
 again:
 	kchan_sel_init(&s->sel, KCHAN_SEL_ARMING);
-	ret = kchan_select_poll(s, first);
+	ret = kchan_select_poll(s, !s->polled);
 	if (ret)
 		return ret;
-	first = false;
+	s->polled = true;
 
 	if (s->nlocks)
 		kchan_select_lock(s);
@@ -490,40 +496,58 @@ again:
 		if (c->file && c->op != KCHAN_OP_POLL)
 			kchan_poll_wake(c->w.ch, kchan_park_events(c->w.ch, &c->w));
 	}
+	return -EIOCBQUEUED;
+}
 
-	ret = kchan_sel_sleep(&s->sel, deadline);
+/*
+ * The owner gives up a parked select: true if it was cancelled before any
+ * case fired; false if one fired (or is firing) and must be settled.
+ */
+bool kchan_select_cancel(struct kchan_select *s)
+{
+	bool cancelled;
 
 	if (s->nlocks)
 		kchan_select_lock(s);
-	if (ret && kchan_sel_cancel(&s->sel)) {
+	cancelled = kchan_sel_cancel(&s->sel);
+	if (cancelled)
 		kchan_select_dequeue(s);
-		if (s->nlocks)
-			kchan_select_unlock(s);
-		/* A select is never restarted: the caller decides. */
-		return ret == -ERESTARTSYS ? -EINTR : ret;
-	}
+	if (s->nlocks)
+		kchan_select_unlock(s);
+	return cancelled;
+}
+
+/*
+ * After a case fired: unlink what is left of the select's waiters, and
+ * read a fired poll case's revents.  Returns the fired index, or -EAGAIN
+ * if that poll case was a false alarm and the select must be armed again.
+ */
+int kchan_select_settle(struct kchan_select *s)
+{
+	struct kchan_scase *c;
+	__poll_t revents;
+
+	if (s->nlocks)
+		kchan_select_lock(s);
 	kchan_select_dequeue(s);
 	if (s->nlocks)
 		kchan_select_unlock(s);
 	kchan_sel_finish(&s->sel);
 
-	i = s->sel.fired;
-	c = &s->cases[i];
+	c = &s->cases[s->sel.fired];
 	if (c->op == KCHAN_OP_POLL) {
-		__poll_t revents = vfs_poll(c->file, NULL) & c->events;
-
+		revents = vfs_poll(c->file, NULL) & c->events;
 		if (!revents)
-			goto again;	/* woken, but not ready after all */
+			return -EAGAIN;
 		c->w.res = mangle_poll(revents);
 	}
-	return i;
+	return s->sel.fired;
 }
 
 /* Hand the fired case's outcome to the caller: its res, and a message. */
-static int kchan_select_copyout(struct kchan_select *s, u32 i,
-				const struct kchan_select_args *a)
+int kchan_select_copyout(struct kchan_select *s, u32 i)
 {
-	u8 __user *uc = u64_to_user_ptr(a->cases) + (size_t)i * a->case_size;
+	u8 __user *uc = u64_to_user_ptr(s->ucases) + (size_t)i * s->case_size;
 	struct kchan_scase *c = &s->cases[i];
 	s64 res = c->w.res;
 
@@ -534,6 +558,68 @@ static int kchan_select_copyout(struct kchan_select *s, u32 i,
 			 offsetof(struct kchan_select_case, res))))
 		return -EFAULT;
 	return i;
+}
+
+struct kchan_sel *kchan_select_sel(struct kchan_select *s)
+{
+	return &s->sel;
+}
+
+static void kchan_select_init(struct kchan_select *s)
+{
+	memset(s, 0, offsetof(struct kchan_select, inline_cases));
+	init_poll_funcptr(&s->pt, kchan_select_queue);
+}
+
+/* Check the arguments and take the cases (the io_uring path's start). */
+struct kchan_select *kchan_select_new(u64 ucases, u32 n, u32 flags)
+{
+	struct kchan_select *s;
+	int ret;
+
+	if (flags & ~(KCHAN_SELECT_NOWAIT | KCHAN_SELECT_ORDERED))
+		return ERR_PTR(-EINVAL);
+	if (!n || n > KCHAN_SELECT_MAX)
+		return ERR_PTR(-EINVAL);
+	s = kmalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
+	if (!s)
+		return ERR_PTR(-ENOMEM);
+	kchan_select_init(s);
+	s->ucases = ucases;
+	s->case_size = sizeof(struct kchan_select_case);
+	ret = kchan_select_prepare(s, n, flags);
+	if (ret) {
+		kchan_select_free(s);
+		return ERR_PTR(ret);
+	}
+	return s;
+}
+
+void kchan_select_free(struct kchan_select *s)
+{
+	kchan_select_release(s);
+	kfree(s);
+}
+
+/* The blocking select: arm, sleep, settle; again after a false alarm. */
+static int kchan_select_wait(struct kchan_select *s, const ktime_t *deadline,
+			     u32 flags)
+{
+	int ret;
+
+	kchan_sel_owner(&s->sel, NULL, NULL);
+	for (;;) {
+		ret = kchan_select_arm(s, deadline, flags);
+		if (ret != -EIOCBQUEUED)
+			return ret;
+		ret = kchan_sel_sleep(&s->sel, deadline);
+		if (ret && kchan_select_cancel(s))
+			/* A select is never restarted: the caller decides. */
+			return ret == -ERESTARTSYS ? -EINTR : ret;
+		ret = kchan_select_settle(s);
+		if (ret != -EAGAIN)
+			return ret;
+	}
 }
 
 long kchan_ioctl_select(unsigned int cmd, unsigned long arg)
@@ -560,16 +646,17 @@ long kchan_ioctl_select(unsigned int cmd, unsigned long arg)
 	if (a.case_size != sizeof(struct kchan_select_case))
 		return -EINVAL;
 
-	memset(&s, 0, offsetof(struct kchan_select, inline_cases));
-	init_poll_funcptr(&s.pt, kchan_select_queue);
+	kchan_select_init(&s);
+	s.ucases = a.cases;
+	s.case_size = a.case_size;
 	timed = kchan_deadline(a.timeout_ns, a.flags & KCHAN_ABSTIME,
 			       &deadline);
 
-	ret = kchan_select_prepare(&s, &a);
+	ret = kchan_select_prepare(&s, a.count, a.flags);
 	if (!ret)
-		ret = kchan_select_run(&s, timed ? &deadline : NULL, a.flags);
+		ret = kchan_select_wait(&s, timed ? &deadline : NULL, a.flags);
 	if (ret >= 0)
-		ret = kchan_select_copyout(&s, ret, &a);
+		ret = kchan_select_copyout(&s, ret);
 	kchan_select_release(&s);
 	return ret;
 }

@@ -2,13 +2,14 @@
 /*
  * Waiting on channels: the claim/complete protocol of struct kchan_sel.
  *
- * A kchan_sel goes WAITING -> CLAIMED -> DONE when a peer satisfies it, or
- * WAITING -> CANCELLED when its owner gives up.  Both transitions out of
- * WAITING are one cmpxchg, so a timeout racing a peer has exactly one
- * winner.  A peer claims and completes under the lock of the channel whose
- * queue held the waiter; an owner cancels under the locks of every channel
- * it waits on, which is why, once its cancel has lost, the owner only has
- * to wait for DONE to become visible.
+ * A select's kchan_sel starts ARMING, where nothing can claim it, while it
+ * looks for a ready case and parks.  Then it goes WAITING -> CLAIMED -> DONE
+ * when a peer satisfies it, or WAITING -> CANCELLED when its owner gives
+ * up.  Both transitions out of WAITING are one cmpxchg, so a timeout racing
+ * a peer has exactly one winner.  A peer claims and completes under the
+ * lock of the channel whose queue held the waiter; an owner cancels under
+ * the locks of every channel it waits on, which is why, once its cancel
+ * has lost, the owner only has to wait for DONE to become visible.
  */
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -22,8 +23,15 @@ void kchan_sel_init(struct kchan_sel *sel, int state)
 	atomic_set(&sel->state, state);
 	sel->fired = -1;
 	sel->poll_pending = 0;
+}
+
+/* Who hears of the outcome: a sleeping task, or a @complete callback. */
+void kchan_sel_owner(struct kchan_sel *sel,
+		     void (*complete)(struct kchan_sel *sel), void *priv)
+{
 	sel->task = current;
-	sel->complete = NULL;
+	sel->complete = complete;
+	sel->priv = priv;
 }
 
 /* Called by a peer under a channel lock: true if this peer fires @sel. */
