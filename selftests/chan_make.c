@@ -83,8 +83,8 @@ TEST(make_parameters_are_exported)
 	for (i = 0; i < ARRAY_SIZE(names); i++) {
 		unsigned long long v = kt_param(names[i], 0);
 
-		EXPECT_LT(0ULL, v) TH_LOG("%s%s missing or 0", KT_PARAM_DIR,
-				       names[i]);
+		EXPECT_LT(0ULL, v)
+			TH_LOG("%s%s missing or 0", KT_PARAM_DIR, names[i]);
 	}
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Go's memory model for channels, checked with plain (non-atomic) memory:
+ * Go's memory model for channels, checked with relaxed atomics (which order
+ * nothing by themselves, so any ordering seen comes from the channel):
  * - a send happens before the matching receive completes;
  * - on an unbuffered channel, the receive happens before the send completes;
  * - on a channel of capacity C, the k-th receive happens before the
@@ -15,11 +16,21 @@
 #define ROUNDS	2000
 
 struct shared {
-	volatile unsigned int before_recv[ROUNDS];	/* written by receiver */
-	volatile unsigned int before_send[ROUNDS];	/* written by sender */
+	atomic_uint before_recv[ROUNDS];	/* written by receiver */
+	atomic_uint before_send[ROUNDS];	/* written by sender */
 	int bad_sender;
 	int bad_receiver;
 };
+
+static void put(atomic_uint *p, unsigned int v)
+{
+	atomic_store_explicit(p, v, memory_order_relaxed);
+}
+
+static unsigned int get(atomic_uint *p)
+{
+	return atomic_load_explicit(p, memory_order_relaxed);
+}
 
 static struct shared *shared_new(void)
 {
@@ -46,12 +57,13 @@ static void *sender(void *arg)
 	unsigned int k;
 
 	for (k = 0; k < ROUNDS; k++) {
-		s->sh->before_send[k] = k + 1;
+		put(&s->sh->before_send[k], k + 1);
 		if (kchan_send(s->ch, &k, sizeof(k))) {
 			s->sh->bad_sender = -1;
 			break;
 		}
-		if (k >= s->cap && s->sh->before_recv[k - s->cap] != k - s->cap + 1)
+		if (k >= s->cap &&
+		    get(&s->sh->before_recv[k - s->cap]) != k - s->cap + 1)
 			s->sh->bad_sender++;
 	}
 	return NULL;
@@ -63,12 +75,12 @@ static void *receiver(void *arg)
 	unsigned int k, v;
 
 	for (k = 0; k < ROUNDS; k++) {
-		s->sh->before_recv[k] = k + 1;
+		put(&s->sh->before_recv[k], k + 1);
 		if (kchan_recv(s->ch, &v, sizeof(v)) != sizeof(v) || v != k) {
 			s->sh->bad_receiver = -1;
 			break;
 		}
-		if (s->sh->before_send[k] != k + 1)
+		if (get(&s->sh->before_send[k]) != k + 1)
 			s->sh->bad_receiver++;
 	}
 	return NULL;
@@ -80,7 +92,7 @@ static void run_threads(struct __test_metadata *_metadata, unsigned int cap)
 	pthread_t ts, tr;
 
 	s.sh = shared_new();
-	ASSERT_TRUE(s.sh != NULL);
+	ASSERT_TRUE(!!s.sh);
 	ASSERT_EQ(0, pthread_create(&tr, NULL, receiver, &s));
 	ASSERT_EQ(0, pthread_create(&ts, NULL, sender, &s));
 	pthread_join(ts, NULL);
@@ -97,7 +109,7 @@ static void run_processes(struct __test_metadata *_metadata, unsigned int cap)
 	pid_t pid;
 
 	s.sh = shared_new();
-	ASSERT_TRUE(s.sh != NULL);
+	ASSERT_TRUE(!!s.sh);
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {

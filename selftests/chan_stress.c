@@ -195,7 +195,7 @@ static void run_round(struct __test_metadata *_metadata, unsigned int cap,
 	int64_t end;
 
 	r = shared_alloc(sizeof(*r));
-	ASSERT_TRUE(r != NULL);
+	ASSERT_TRUE(!!r);
 	r->per_producer = per_producer;
 	r->sent_ok = shared_alloc(n);
 	r->recvd = shared_alloc(n);
