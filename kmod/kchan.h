@@ -115,6 +115,8 @@ int kchan_cache_init(void);
 void kchan_cache_exit(void);
 int kchan_create(const struct kchan_make_args *args);
 struct kchan *kchan_from_file(struct file *file);
+void kchan_get(struct kchan *ch);
+void kchan_put(struct kchan *ch);
 int kchan_send(struct kchan *ch, struct kchan_op *op);
 int kchan_try_send_locked(struct kchan *ch, const void *kbuf, size_t len,
 			  __poll_t *wake);
@@ -126,6 +128,12 @@ __poll_t kchan_park_events(struct kchan *ch, struct kchan_waiter *w);
 void kchan_poll_wake(struct kchan *ch, __poll_t mask);
 ssize_t kchan_recv(struct kchan *ch, struct kchan_op *op);
 int kchan_deadline(s64 timeout_ns, bool abstime, ktime_t *deadline);
+
+/* kchan_uring.c */
+struct io_uring_cmd;
+int kchan_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags);
+int kchan_dev_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags);
+void kchan_uring_exit(void);
 
 /* kchan_select.c */
 struct kchan_select;

@@ -380,7 +380,12 @@ static int kchan_close(struct kchan *ch)
 
 /* ---- Lifetime ------------------------------------------------------------ */
 
-static void kchan_put(struct kchan *ch)
+void kchan_get(struct kchan *ch)
+{
+	refcount_inc(&ch->ref);
+}
+
+void kchan_put(struct kchan *ch)
 {
 	if (!refcount_dec_and_test(&ch->ref))
 		return;
@@ -866,6 +871,7 @@ static const struct file_operations kchan_fops = {
 	.unlocked_ioctl	= kchan_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.show_fdinfo	= kchan_show_fdinfo,
+	.uring_cmd	= kchan_uring_cmd,
 	.llseek		= noop_llseek,
 };
 

@@ -49,6 +49,7 @@ static const struct file_operations kchan_dev_fops = {
 	.owner		= THIS_MODULE,
 	.unlocked_ioctl	= kchan_dev_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
+	.uring_cmd	= kchan_dev_uring_cmd,
 	.llseek		= noop_llseek,
 };
 
@@ -75,6 +76,7 @@ static int __init kchan_init(void)
 static void __exit kchan_exit(void)
 {
 	misc_deregister(&kchan_misc);
+	kchan_uring_exit();
 	kchan_cache_exit();
 }
 

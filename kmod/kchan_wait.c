@@ -54,6 +54,8 @@ void kchan_sel_done(struct kchan_sel *sel)
 	struct task_struct *task;
 
 	if (sel->complete) {
+		/* @sel lives until @complete's work has run: publish first. */
+		atomic_set_release(&sel->state, KCHAN_SEL_DONE);
 		sel->complete(sel);
 		return;
 	}

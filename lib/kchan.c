@@ -73,6 +73,17 @@ out:
 	return ret;
 }
 
+int kchan_dev_fd(void)
+{
+	int saved = errno;
+	int fd = __atomic_load_n(&kchan_dev, __ATOMIC_ACQUIRE);
+
+	if (fd < 0)
+		fd = kchan_dev_open(fd);
+	errno = saved;
+	return fd;
+}
+
 int kchan_make(unsigned int capacity, unsigned int msg_size, unsigned int flags)
 {
 	struct kchan_make_args args = {

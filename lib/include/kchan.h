@@ -12,7 +12,9 @@
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
+#include <liburing.h>
 #include <linux/kchan.h>
 
 #ifdef __cplusplus
@@ -77,6 +79,68 @@ struct kchan_case {
  */
 int kchan_select(struct kchan_case *cases, unsigned int n, int64_t timeout_ns,
 		 unsigned int flags);
+
+/* ---- io_uring ------------------------------------------------------------ */
+
+/*
+ * The process's /dev/kchan fd (opened on first use, close-on-exec), for
+ * operations that name no channel fd.  -errno if the device is missing.
+ */
+int kchan_dev_fd(void);
+
+static inline void kchan__prep_cmd(struct io_uring_sqe *sqe, int fd,
+				   uint32_t op, const void *addr, size_t len,
+				   uint32_t flags)
+{
+	struct kchan_uring_cmd c = {
+		.addr = (uintptr_t)addr,
+		/* Longer than any message can be: the kernel says -EMSGSIZE. */
+		.len = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len,
+		.flags = flags,
+	};
+
+	*sqe = (struct io_uring_sqe){
+		.opcode = IORING_OP_URING_CMD,
+		.fd = fd,
+	};
+	sqe->cmd_op = op;
+	memcpy(sqe->cmd, &c, sizeof(c));
+}
+
+/*
+ * Prepare @sqe to send @len bytes at @msg on @ch.  The CQE's res is what
+ * kchan_send() returns.  @msg is read during submission, so it may be
+ * reused as soon as io_uring_submit() returns.
+ */
+static inline void kchan_prep_send(struct io_uring_sqe *sqe, int ch,
+				   const void *msg, size_t len)
+{
+	kchan__prep_cmd(sqe, ch, KCHAN_URING_SEND, msg, len, 0);
+}
+
+/*
+ * Prepare @sqe to receive into @buf (@cap bytes) from @ch.  The CQE's res
+ * is what kchan_recv() returns; @buf must stay valid until then.
+ */
+static inline void kchan_prep_recv(struct io_uring_sqe *sqe, int ch, void *buf,
+				   size_t cap)
+{
+	kchan__prep_cmd(sqe, ch, KCHAN_URING_RECV, buf, cap, 0);
+}
+
+/*
+ * Prepare @sqe to select over @cases, which must stay valid until the CQE.
+ * The CQE's res is the fired index (its res written back before the CQE
+ * is posted) or -errno; KCHAN_SELECT_NOWAIT and KCHAN_SELECT_ORDERED apply.
+ * There is no timeout: add a timerfd KCHAN_OP_POLL case to bound it.
+ */
+static inline void kchan_prep_select(struct io_uring_sqe *sqe,
+				     struct kchan_case *cases, unsigned int n,
+				     unsigned int flags)
+{
+	kchan__prep_cmd(sqe, kchan_dev_fd(), KCHAN_URING_SELECT, cases, n,
+			flags);
+}
 
 #ifdef __cplusplus
 }

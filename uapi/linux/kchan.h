@@ -151,6 +151,19 @@ struct kchan_select_args {
 
 #define KCHAN_SELECT_ARGS_SIZE_VER0	48
 
+/*
+ * io_uring: an IORING_OP_URING_CMD on a channel fd (or, for SELECT, on
+ * /dev/kchan) with one of these cmd_ops and a struct kchan_uring_cmd in
+ * the SQE's command bytes.  The CQE's res is what the synchronous call
+ * returns.  An operation that cannot complete at once is parked in the
+ * kernel and completed by the peer that satisfies it.
+ */
+struct kchan_uring_cmd {
+	__u64 addr;		/* message, buffer, or select cases */
+	__u32 len;		/* length, buffer size, or number of cases */
+	__u32 flags;		/* select: KCHAN_SELECT_NOWAIT|ORDERED; else 0 */
+};
+
 #define KCHAN_IOC_MAKE		_IOW(KCHAN_IOC_MAGIC, 0x00, struct kchan_make_args)
 #define KCHAN_IOC_SEND		_IOW(KCHAN_IOC_MAGIC, 0x01, struct kchan_xfer_args)
 #define KCHAN_IOC_RECV		_IOWR(KCHAN_IOC_MAGIC, 0x02, struct kchan_xfer_args)
@@ -160,5 +173,9 @@ struct kchan_select_args {
 #define KCHAN_IOC_SENDV		_IOW(KCHAN_IOC_MAGIC, 0x06, struct kchan_vec_args)
 #define KCHAN_IOC_RECVV		_IOW(KCHAN_IOC_MAGIC, 0x07, struct kchan_vec_args)
 #define KCHAN_IOC_SELECT	_IOW(KCHAN_IOC_MAGIC, 0x08, struct kchan_select_args)
+
+#define KCHAN_URING_SEND	_IOW(KCHAN_IOC_MAGIC, 0x40, struct kchan_uring_cmd)
+#define KCHAN_URING_RECV	_IOW(KCHAN_IOC_MAGIC, 0x41, struct kchan_uring_cmd)
+#define KCHAN_URING_SELECT	_IOW(KCHAN_IOC_MAGIC, 0x42, struct kchan_uring_cmd)
 
 #endif /* _UAPI_LINUX_KCHAN_H */
