@@ -82,6 +82,7 @@ struct kchan_waiter {
 	ssize_t res;		/* send: 0; recv: length; or -errno */
 	u32 index;		/* case number within the select */
 	bool send;		/* on sendq (else recvq) */
+	struct file *file;	/* io_uring: the file it was submitted on */
 };
 
 /* kchan_wait.c */

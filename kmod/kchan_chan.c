@@ -506,6 +506,42 @@ static int kchan_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/*
+ * close(2) of an fd.  A parked io_uring command holds a reference on the
+ * file it was submitted on, so closing the last fd does not release the
+ * file while one is parked, and the command would wait on a channel no
+ * one can reach through that file.  If those commands are all that is
+ * left holding it, end them with -EPIPE, as a release would.
+ */
+static int kchan_flush(struct file *file, fl_owner_t id)
+{
+	struct kchan *ch = file->private_data;
+	struct kchan_waiter *w, *tmp;
+	long parked = 0;
+	int q;
+
+	mutex_lock(&ch->lock);
+	for (q = 0; q < 2; q++)
+		list_for_each_entry(w, q ? &ch->recvq : &ch->sendq, node)
+			parked += w->file == file;
+	/* One reference is the fd being closed. */
+	if (parked && file_count(file) == parked + 1) {
+		for (q = 0; q < 2; q++) {
+			struct list_head *head = q ? &ch->recvq : &ch->sendq;
+
+			list_for_each_entry_safe(w, tmp, head, node) {
+				if (w->file != file)
+					continue;
+				kchan_unlink(ch, head, w);
+				if (kchan_sel_claim(w->sel))
+					kchan_waiter_complete(w, -EPIPE);
+			}
+		}
+	}
+	mutex_unlock(&ch->lock);
+	return 0;
+}
+
 static __poll_t kchan_poll(struct file *file, poll_table *wait)
 {
 	struct kchan *ch = file->private_data;
@@ -865,6 +901,7 @@ static long kchan_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 static const struct file_operations kchan_fops = {
 	.owner		= THIS_MODULE,
 	.release	= kchan_release,
+	.flush		= kchan_flush,
 	.poll		= kchan_poll,
 	.read_iter	= kchan_read_iter,
 	.write_iter	= kchan_write_iter,

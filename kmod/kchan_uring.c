@@ -242,6 +242,7 @@ static int kchan_uring_xfer(struct io_uring_cmd *cmd, struct kchan *ch,
 	uop->w.res = 0;
 	uop->w.index = 0;
 	uop->w.send = send;
+	uop->w.file = cmd->file;
 	kchan_uop_track(uop);
 	kchan_enqueue(ch, &uop->w);
 	wake = kchan_park_events(ch, &uop->w);
