@@ -111,4 +111,36 @@ TEST(fd_in_another_process_pins_module)
 	close(p[1]);
 }
 
+/* Every reference a channel took is given back with its last fd. */
+TEST(refcnt_returns_after_last_fd)
+{
+	int ch = kt_make(2, 8, 0);
+	int s = kt_open_end(ch, KCHAN_SEND_END, 0);
+	int r = kt_open_end(ch, KCHAN_RECV_END, 0);
+	int other = kt_make(0, 8, 0);
+	long base, now;
+	int64_t end;
+
+	close(ch);
+	close(s);
+	close(r);
+	close(other);
+	base = module_refcnt();
+	ASSERT_LE(0, base);
+
+	ch = kt_make(2, 8, 0);
+	s = kt_open_end(ch, KCHAN_SEND_END, 0);
+	r = kt_open_end(ch, KCHAN_RECV_END, 0);
+	EXPECT_LT(base, module_refcnt());
+	ASSERT_EQ(0, kchan_send(s, "x", 1));
+	close(ch);
+	close(s);
+	close(r);
+
+	end = kt_now_ns() + 5 * KT_NSEC_PER_SEC;
+	while ((now = module_refcnt()) != base && kt_now_ns() < end)
+		kt_sleep_ms(10);
+	EXPECT_EQ(base, now);
+}
+
 TEST_HARNESS_MAIN

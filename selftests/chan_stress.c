@@ -159,12 +159,12 @@ FIXTURE_VARIANT(stress) {
 
 FIXTURE_VARIANT_ADD(stress, unbuffered) {
 	.capacity = 0,
-	.share = 30,
+	.share = 10,
 };
 
 FIXTURE_VARIANT_ADD(stress, buffered) {
 	.capacity = 64,
-	.share = 70,
+	.share = 90,
 };
 
 FIXTURE_SETUP(stress)
