@@ -44,8 +44,11 @@ TEST_F(unbuf, recv_waits_for_sender)
 	kt_sleep_ms(50);
 	EXPECT_FALSE(kt_async_done(&rcv));
 
-	/* A receiver is waiting, so the send completes at once. */
+	/* A receiver is waiting, so the send completes at once... */
 	EXPECT_EQ(0, kchan_send(self->ch, "world!", 6));
+	/* ... handing the message to it: nothing is left for anyone else. */
+	EXPECT_EQ(-EAGAIN, kchan_try_recv(self->ch, NULL, 64));
+	EXPECT_EQ(0, kchan_len(self->ch));
 	EXPECT_EQ(6, kt_async_join(&rcv));
 	EXPECT_EQ(0, memcmp(rcv.buf, "world!", 6));
 }
