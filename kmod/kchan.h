@@ -23,6 +23,9 @@
 #include <linux/atomic.h>
 #include <linux/ktime.h>
 #include <linux/poll.h>
+#include <linux/gfp.h>
+#include <linux/pagemap.h>
+#include <linux/kernel.h>
 #include <linux/kchan.h>
 
 struct file;
@@ -104,6 +107,25 @@ struct kchan_op {
 	bool nonblock;
 	const ktime_t *deadline;	/* NULL: no timeout */
 };
+
+/*
+ * Memory whose size user space chooses (buffers, staged messages): charged
+ * to the caller's memory cgroup, and failing with -ENOMEM at its limit
+ * rather than invoking the OOM killer.
+ */
+#define KCHAN_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+
+/*
+ * A receive checks that its buffer can be written before it takes a
+ * message, so a bad pointer fails with -EFAULT and the message stays.
+ * (A buffer unmapped by another thread meanwhile still loses it.)
+ */
+static inline int kchan_check_room(u64 ubuf, size_t len)
+{
+	if (len && fault_in_writeable(u64_to_user_ptr(ubuf), len))
+		return -EFAULT;
+	return 0;
+}
 
 /* The ioctl number with its size bits cleared: one name per versioned op. */
 #define KCHAN_IOC_BASE(cmd)	((cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT))

@@ -47,7 +47,7 @@ static int kchan_stage_get(struct kchan_stage *st, size_t size)
 {
 	st->buf = st->inline_buf;
 	if (size > KCHAN_STAGE_INLINE) {
-		st->buf = kvmalloc(size, GFP_KERNEL_ACCOUNT);
+		st->buf = kvmalloc(size, KCHAN_GFP);
 		if (!st->buf)
 			return -ENOMEM;
 	}
@@ -457,7 +457,7 @@ int kchan_create(const struct kchan_make_args *args)
 		return -ENOMEM;
 	if (args->capacity) {
 		bytes = (size_t)args->capacity * (sizeof(u32) + args->msg_size);
-		ch->lens = kvmalloc(bytes, GFP_KERNEL_ACCOUNT);
+		ch->lens = kvmalloc(bytes, KCHAN_GFP);
 		if (!ch->lens) {
 			kmem_cache_free(kchan_cachep, ch);
 			return -ENOMEM;
@@ -580,6 +580,8 @@ static ssize_t kchan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	ssize_t ret;
 
 	op.nonblock = kchan_file_nonblock(iocb);
+	if (room && fault_in_iov_iter_writeable(to, room))
+		return -EFAULT;
 	ret = kchan_stage_get(&st, room);
 	if (ret)
 		return ret;
@@ -697,6 +699,8 @@ static long kchan_ioctl_xfer(struct file *file, struct kchan *ch,
 		op.deadline = &deadline;
 
 	room = send ? args.len : min_t(u64, args.len, ch->msg_size);
+	if (!send && kchan_check_room(args.buf, room))
+		return -EFAULT;
 	ret = kchan_stage_get(&st, room);
 	if (ret)
 		return ret;
@@ -792,6 +796,11 @@ static long kchan_ioctl_vec(struct file *file, struct kchan *ch,
 				ret = kchan_send(ch, &op);
 			} else {
 				op.len = iov[i].len;
+				ret = kchan_check_room(iov[i].base,
+						       min_t(u64, op.len,
+							     ch->msg_size));
+				if (ret)
+					goto out;
 				ret = kchan_recv(ch, &op);
 				if (ret >= 0 && copy_to_user(ubuf, st.buf, ret))
 					ret = -EFAULT;

@@ -311,7 +311,7 @@ static int kchan_select_prepare(struct kchan_select *s, u32 n, u32 flags)
 		size_t each = sizeof(*s->cases) + sizeof(*s->order) +
 			      sizeof(*s->locks);
 
-		s->cases = kvmalloc_array(s->n, each, GFP_KERNEL_ACCOUNT);
+		s->cases = kvmalloc_array(s->n, each, KCHAN_GFP);
 		if (!s->cases)
 			return -ENOMEM;
 		s->locks = (struct kchan **)(s->cases + s->n);
@@ -332,8 +332,7 @@ static int kchan_select_prepare(struct kchan_select *s, u32 n, u32 flags)
 	if (send_bytes + s->recv_room <= KCHAN_SELECT_STAGE) {
 		s->stage = s->inline_stage;
 	} else {
-		s->stage = kvmalloc(send_bytes + s->recv_room,
-				    GFP_KERNEL_ACCOUNT);
+		s->stage = kvmalloc(send_bytes + s->recv_room, KCHAN_GFP);
 		if (!s->stage)
 			return -ENOMEM;
 	}
@@ -349,6 +348,9 @@ static int kchan_select_prepare(struct kchan_select *s, u32 n, u32 flags)
 				return -EFAULT;
 			off += c->ulen;
 		} else {
+			if (kchan_check_room(c->ubuf, min_t(u64, c->ulen,
+							    c->w.ch->msg_size)))
+				return -EFAULT;
 			/* Only one case fires: all receives share the room. */
 			c->w.kbuf = s->stage + send_bytes;
 			c->w.len = c->ulen;

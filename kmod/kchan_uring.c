@@ -116,7 +116,7 @@ static struct kchan_uop *kchan_uop_new(struct io_uring_cmd *cmd, size_t room)
 {
 	struct kchan_uop *uop;
 
-	uop = kmalloc(struct_size(uop, data, room), GFP_KERNEL_ACCOUNT);
+	uop = kmalloc(struct_size(uop, data, room), KCHAN_GFP);
 	if (!uop)
 		return NULL;
 	uop->cmd = cmd;
@@ -206,6 +206,8 @@ static int kchan_uring_xfer(struct io_uring_cmd *cmd, struct kchan *ch,
 	if (send && a->len > ch->msg_size)
 		return -EMSGSIZE;
 	room = send ? a->len : min_t(size_t, a->len, ch->msg_size);
+	if (!send && kchan_check_room(a->addr, room))
+		return -EFAULT;
 	uop = kchan_uop_new(cmd, room);
 	if (!uop)
 		return -ENOMEM;
