@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kchan.h"
@@ -32,25 +33,39 @@ static long kchan_ioctl(int fd, unsigned long req, void *arg)
 
 /*
  * One /dev/kchan fd per process, opened on first use, answers MAKE and
- * SELECT.  If the program closed it behind our back, its number is either
- * free (-EBADF), some other file (-ENOTTY) or a channel, which answers
- * SELECT just as well: so on those two errors, open it again once.
+ * SELECT.  The program may close it behind our back, and its number may
+ * then be reused: so when an ioctl on it fails with -EBADF or -ENOTTY,
+ * check with fstat() that it still is /dev/kchan before believing the
+ * error (which may well be about a select case's fd), and otherwise open
+ * the device again and retry once.
  */
 static int kchan_dev = -1;
+static dev_t kchan_dev_rdev;
 
 static int kchan_dev_open(int stale)
 {
 	int fd = open(KCHAN_DEV, O_RDWR | O_CLOEXEC);
 	int cur = stale;
+	struct stat st;
 
 	if (fd < 0)
 		return -errno;
+	if (fstat(fd, &st) == 0)
+		__atomic_store_n(&kchan_dev_rdev, st.st_rdev, __ATOMIC_RELAXED);
 	if (!__atomic_compare_exchange_n(&kchan_dev, &cur, fd, false,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 		close(fd);	/* another thread won */
 		return cur;
 	}
 	return fd;
+}
+
+static bool kchan_dev_is_ours(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
+	       st.st_rdev == __atomic_load_n(&kchan_dev_rdev, __ATOMIC_RELAXED);
 }
 
 static long kchan_dev_ioctl(unsigned long req, void *arg)
@@ -63,7 +78,7 @@ static long kchan_dev_ioctl(unsigned long req, void *arg)
 		fd = kchan_dev_open(fd);
 	if (fd >= 0) {
 		ret = kchan_ioctl(fd, req, arg);
-		if (ret != -EBADF && ret != -ENOTTY)
+		if ((ret != -EBADF && ret != -ENOTTY) || kchan_dev_is_ours(fd))
 			goto out;
 		fd = kchan_dev_open(fd);
 	}
