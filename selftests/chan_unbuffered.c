@@ -39,6 +39,7 @@ TEST_F(unbuf, send_waits_for_receiver)
 TEST_F(unbuf, recv_waits_for_sender)
 {
 	struct kt_async rcv;
+	char buf[64];
 
 	kt_async_park(&rcv, self->ch, KT_RECV, NULL, 64, 0, 1);
 	kt_sleep_ms(50);
@@ -47,7 +48,7 @@ TEST_F(unbuf, recv_waits_for_sender)
 	/* A receiver is waiting, so the send completes at once... */
 	EXPECT_EQ(0, kchan_send(self->ch, "world!", 6));
 	/* ... handing the message to it: nothing is left for anyone else. */
-	EXPECT_EQ(-EAGAIN, kchan_try_recv(self->ch, NULL, 64));
+	EXPECT_EQ(-EAGAIN, kchan_try_recv(self->ch, buf, sizeof(buf)));
 	EXPECT_EQ(0, kchan_len(self->ch));
 	EXPECT_EQ(6, kt_async_join(&rcv));
 	EXPECT_EQ(0, memcmp(rcv.buf, "world!", 6));
