@@ -1,0 +1,32 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# libkgo: built into libkchan (one library, kchan_* and kgo_*), its host
+# tests (no module needed; also under ThreadSanitizer) and its examples.
+
+KGO_SRCS := $(TOP)/lib/kgo_pool.c $(TOP)/lib/kgo_ctx.c $(TOP)/lib/kgo_wg.c \
+	    $(TOP)/lib/kgo_group.c $(TOP)/lib/kgo_chan.c
+LIB_SRCS += $(KGO_SRCS)
+LIB_HDRS += $(TOP)/lib/kgo_internal.h
+
+# ---- Host tests: build/host-tests/, each prints kselftest TAP ---------------
+# Every test also gets a ThreadSanitizer twin (NAME-tsan), built from the
+# library sources with the same flags plus -fsanitize=thread.
+HOST_TEST_DIR  := $(B)/host-tests
+HOST_TEST_SRCS := $(wildcard $(TOP)/lib/tests/kgo_*_test.c)
+HOST_TESTS     := $(patsubst $(TOP)/lib/tests/%.c,$(HOST_TEST_DIR)/%,$(HOST_TEST_SRCS))
+TSAN_CC        ?= $(shell command -v clang >/dev/null 2>&1 && echo clang || echo $(CC))
+HOST_TEST_FLAGS = -Wno-unused-parameter -I$(dir $(HARNESS)) -I$(TOP)/lib/tests
+HOST_TEST_DEPS  = $(wildcard $(TOP)/lib/tests/*.h) $(HARNESS) $(LIB_HDRS)
+
+$(HOST_TEST_DIR)/%: $(TOP)/lib/tests/%.c $(B)/lib/libkchan.a $(HOST_TEST_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(KCHAN_CFLAGS) $(HOST_TEST_FLAGS) -o $@ $< $(B)/lib/libkchan.a -lpthread
+
+$(HOST_TEST_DIR)/%-tsan: $(TOP)/lib/tests/%.c $(KGO_SRCS) $(TOP)/lib/kchan.c $(HOST_TEST_DEPS)
+	@mkdir -p $(@D)
+	$(TSAN_CC) $(KCHAN_CFLAGS) -O1 -fsanitize=thread $(HOST_TEST_FLAGS) -o $@ \
+		$< $(KGO_SRCS) $(TOP)/lib/kchan.c -lpthread
+
+host-tests: $(HOST_TESTS) $(addsuffix -tsan,$(HOST_TESTS))
+
+.PHONY: host-tests
