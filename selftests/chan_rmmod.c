@@ -1,17 +1,65 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The module cannot be unloaded while a channel exists: every channel fd
- * (not only /dev/kchan) pins it.  Only the refusal is tested; the module
+ * pins it, with no /dev/kchan fd open anywhere.  Only the refusal is tested; the module
  * stays loaded for whatever runs next.
  *
  * delete_module(O_NONBLOCK) on a module whose reference count is held
  * fails with EWOULDBLOCK (kernel/module/main.c: try_stop_module); EBUSY
  * is what a module in use by another module gets.  Either is a refusal.
  */
+#include <dirent.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "kchan_test.h"
+
+/*
+ * A channel made through a /dev/kchan fd closed at once.  kchan_make()
+ * keeps the device open for the process, and that alone would pin the
+ * module: these tests must hold channel fds only.
+ */
+#define make_uncached(cap, size) __make_uncached(_metadata, cap, size)
+
+static int __make_uncached(struct __test_metadata *_metadata,
+			   unsigned int cap, unsigned int size)
+{
+	struct kchan_make_args args = { .capacity = cap, .msg_size = size };
+	int dev = open("/dev/kchan", O_RDWR | O_CLOEXEC);
+	long ch;
+
+	if (dev < 0)
+		SKIP(_exit(KT_EXIT_SKIP), "/dev/kchan: %s (kchan not loaded)",
+		     strerror(errno));
+	ch = kt_ioctl(dev, KCHAN_IOC_MAKE, &args);
+	close(dev);
+	ASSERT_LE(0, ch);
+	return ch;
+}
+
+/* Whether this process has /dev/kchan itself open. */
+static bool holds_dev(void)
+{
+	char path[300], target[64];
+	struct dirent *d;
+	bool found = false;
+	DIR *dir;
+	ssize_t n;
+
+	dir = opendir("/proc/self/fd");
+	if (!dir)
+		return false;
+	while ((d = readdir(dir))) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", d->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n > 0) {
+			target[n] = '\0';
+			found |= !strcmp(target, "/dev/kchan");
+		}
+	}
+	closedir(dir);
+	return found;
+}
 
 static long delete_kchan(void)
 {
@@ -43,9 +91,10 @@ static void expect_refused(struct __test_metadata *_metadata, long ret)
 
 TEST(channel_fd_pins_module)
 {
-	int ch = kt_make(1, 8, 0);
+	int ch = make_uncached(1, 8);
 	long ret;
 
+	ASSERT_FALSE(holds_dev());
 	EXPECT_LE(1, module_refcnt());
 	ret = delete_kchan();
 	EXPECT_REFUSED(ret);
@@ -59,7 +108,7 @@ TEST(channel_fd_pins_module)
 
 TEST(open_end_alone_pins_module)
 {
-	int ch = kt_make(0, 8, 0);
+	int ch = make_uncached(0, 8);
 	int r = kt_open_end(ch, KCHAN_RECV_END, 0);
 	long ret;
 
@@ -73,7 +122,7 @@ TEST(open_end_alone_pins_module)
 
 TEST(blocked_waiter_pins_module)
 {
-	int ch = kt_make(0, 8, 0);
+	int ch = make_uncached(0, 8);
 	struct kt_async rcv;
 	long ret;
 
@@ -87,7 +136,7 @@ TEST(blocked_waiter_pins_module)
 
 TEST(fd_in_another_process_pins_module)
 {
-	int ch = kt_make(0, 8, 0);
+	int ch = make_uncached(0, 8);
 	int status, p[2];
 	long ret;
 	pid_t pid;
@@ -103,6 +152,7 @@ TEST(fd_in_another_process_pins_module)
 	}
 	close(p[0]);
 	close(ch);
+	ASSERT_FALSE(holds_dev());
 	ret = delete_kchan();
 	EXPECT_REFUSED(ret);
 	ASSERT_EQ(1, write(p[1], "g", 1));
@@ -114,10 +164,10 @@ TEST(fd_in_another_process_pins_module)
 /* Every reference a channel took is given back with its last fd. */
 TEST(refcnt_returns_after_last_fd)
 {
-	int ch = kt_make(2, 8, 0);
+	int ch = make_uncached(2, 8);
 	int s = kt_open_end(ch, KCHAN_SEND_END, 0);
 	int r = kt_open_end(ch, KCHAN_RECV_END, 0);
-	int other = kt_make(0, 8, 0);
+	int other = make_uncached(0, 8);
 	long base, now;
 	int64_t end;
 
@@ -128,7 +178,7 @@ TEST(refcnt_returns_after_last_fd)
 	base = module_refcnt();
 	ASSERT_LE(0, base);
 
-	ch = kt_make(2, 8, 0);
+	ch = make_uncached(2, 8);
 	s = kt_open_end(ch, KCHAN_SEND_END, 0);
 	r = kt_open_end(ch, KCHAN_RECV_END, 0);
 	EXPECT_LT(base, module_refcnt());
