@@ -17,8 +17,8 @@
  * asks us (IO_URING_F_CANCEL) to end it when its ring or task goes away.
  * 6.1 has no such hook, and a task exiting with an inflight command waits
  * for it forever, so a monitor (as ublk had then) looks every 100 ms for
- * parked commands whose task is exiting or whose ring is being torn down,
- * and ends them with -ECANCELED.
+ * parked commands whose task is exiting or calling execve(), or whose ring
+ * is being torn down, and ends them with -ECANCELED.
  */
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -326,7 +326,8 @@ static bool kchan_uop_orphaned(struct kchan_uop *uop)
 	struct io_kiocb *req = (struct io_kiocb *)uop->cmd;
 
 	BUILD_BUG_ON(offsetof(struct io_kiocb, cmd) != 0);
-	return (req->task->flags & PF_EXITING) ||
+	/* execve() cancels a task's io_uring requests and waits for them. */
+	return (req->task->flags & PF_EXITING) || req->task->in_execve ||
 	       percpu_ref_is_dying(&req->ctx->refs);
 }
 
