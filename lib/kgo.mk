@@ -30,3 +30,17 @@ $(HOST_TEST_DIR)/%-tsan: $(TOP)/lib/tests/%.c $(KGO_SRCS) $(TOP)/lib/kchan.c $(H
 host-tests: $(HOST_TESTS) $(addsuffix -tsan,$(HOST_TESTS))
 
 .PHONY: host-tests
+
+# ---- Benchmark: libkgo next to Go, in one run (not a test) -----------------
+# make kgo-bench: build/tools/bench/kgo_bench runs the Go twin and prints both.
+KGO_BENCH_GO := $(B)/go/kgo_bench_go
+
+$(KGO_BENCH_GO): $(TOP)/tools/bench/kgo_bench.go
+	@mkdir -p $(@D)
+	cd $(TOP)/tools/bench && GOCACHE=$(CACHE)/go-build GOPROXY=off GO111MODULE=off \
+		go build -o $@ kgo_bench.go
+
+kgo-bench: $(B)/tools/bench/kgo_bench $(KGO_BENCH_GO)
+	$(B)/tools/bench/kgo_bench $(KGO_BENCH_GO)
+
+.PHONY: kgo-bench

@@ -13,12 +13,6 @@
 #include "kchan.h"
 #include "kgo_internal.h"
 
-/*
- * kchan_select() comes with the kernel select (issue 3); until it is
- * linked in, these calls fail with -ENOSYS instead of breaking the link.
- */
-#pragma weak kchan_select
-
 static long kgo_chan_op(struct kgo_ctx *ctx, int ch, int op, void *buf,
 			size_t len)
 {
@@ -28,8 +22,6 @@ static long kgo_chan_op(struct kgo_ctx *ctx, int ch, int op, void *buf,
 	};
 	int ret;
 
-	if (!kchan_select)
-		return -ENOSYS;
 	if (ctx) {
 		cases[0].fd = kgo_ctx_done_fd(ctx);
 		if (cases[0].fd < -1)

@@ -6,7 +6,7 @@ set -eu
 PKGS="make gcc libc6-dev pkg-config cpio busybox-static qemu-system-x86 liburing-dev
 linux-headers-amd64 linux-image-amd64
 linux-headers-6.12.107+deb12-amd64 linux-image-6.12.107+deb12-amd64-unsigned
-linux-source-6.1 flex bison bc libelf-dev libssl-dev xz-utils perl groff-base man-db"
+linux-source-6.1 flex bison bc libelf-dev libssl-dev xz-utils perl golang-go groff-base man-db"
 
 missing=""
 for p in $PKGS; do
