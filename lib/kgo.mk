@@ -44,3 +44,19 @@ kgo-bench: $(B)/tools/bench/kgo_bench $(KGO_BENCH_GO)
 	$(B)/tools/bench/kgo_bench $(KGO_BENCH_GO)
 
 .PHONY: kgo-bench
+
+# ---- Examples: standalone programs in build/examples/ ------------------------
+# Built with the host tests; their host part runs in kgo_examples_test, the
+# channel part in the VM (selftests/kgo_examples.c includes them).
+EXAMPLE_SRCS := $(wildcard $(TOP)/examples/kgo_*.c)
+EXAMPLES     := $(patsubst $(TOP)/examples/%.c,$(B)/examples/%,$(EXAMPLE_SRCS))
+
+$(B)/examples/%: $(TOP)/examples/%.c $(B)/lib/libkchan.a $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(KCHAN_CFLAGS) -o $@ $< $(B)/lib/libkchan.a -luring -lpthread
+
+examples: $(EXAMPLES)
+host-tests: examples
+$(HOST_TEST_DIR)/kgo_examples_test $(HOST_TEST_DIR)/kgo_examples_test-tsan: $(EXAMPLE_SRCS)
+
+.PHONY: examples
