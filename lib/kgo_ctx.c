@@ -306,7 +306,7 @@ void kgo_ctx_put(struct kgo_ctx *ctx)
 			return;
 		if (old < 1) {
 			if (KGO_DEBUG)
-				kgo_bug("kgo_ctx_put: context %p put too often", ctx);
+				kgo_bug("%s: context %p put too often", __func__, ctx);
 			return;
 		}
 		if (ctx->deadline)
@@ -421,7 +421,8 @@ static void kgo_ctx_do_cancel(struct kgo_ctx *c, int reason, int from_parent)
 		c->children = child->sib_next;
 		if (c->children)
 			c->children->sib_prev = NULL;
-		child->sib_prev = child->sib_next = NULL;
+		child->sib_prev = NULL;
+		child->sib_next = NULL;
 		child->linked = false;
 		kgo_ctx_do_cancel(child, reason, 1);
 	}
@@ -482,7 +483,8 @@ int kgo_ctx_add_waiter(struct kgo_ctx *ctx, struct kgo_ctx_waiter *w)
 {
 	int err;
 
-	w->prev = w->next = NULL;
+	w->prev = NULL;
+	w->next = NULL;
 	if (!ctx || (ctx->flags & KGO_CTX_BACKGROUND))
 		return 0;
 	pthread_mutex_lock(&ctx->lock);

@@ -28,8 +28,8 @@
 
 struct kgo_task {
 	struct kgo_task *next;		/* global queue */
-	void (*fn)(struct kgo_ctx *, void *);
-	int (*gfn)(struct kgo_ctx *, void *);
+	void (*fn)(struct kgo_ctx *ctx, void *arg);
+	int (*gfn)(struct kgo_ctx *ctx, void *arg);
 	void *arg;
 	struct kgo_ctx *ctx;
 	struct kgo_group *group;	/* fn is a group's int fn */
@@ -742,9 +742,9 @@ int kgo_pool_shutdown(struct kgo_pool *p, int64_t timeout_ns)
 	while ((left = __atomic_load_n(&p->ntasks, __ATOMIC_SEQ_CST)) > 0) {
 		struct timespec ts = kgo_ts(deadline);
 
-		if (deadline < 0)
+		if (deadline < 0) {
 			pthread_cond_wait(&p->drained, &p->lock);
-		else if (pthread_cond_timedwait(&p->drained, &p->lock, &ts)) {
+		} else if (pthread_cond_timedwait(&p->drained, &p->lock, &ts)) {
 			left = __atomic_load_n(&p->ntasks, __ATOMIC_SEQ_CST);
 			break;
 		}
