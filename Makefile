@@ -92,7 +92,7 @@ SELFTEST_SRCS := $(wildcard $(TOP)/selftests/*.c)
 SELFTESTS     := $(patsubst $(TOP)/selftests/%.c,$(B)/selftests/%,$(SELFTEST_SRCS))
 TEST_LDLIBS   := $(B)/lib/libkchan.a -luring -lpthread -lrt -lm
 
-$(B)/selftests/%: $(TOP)/selftests/%.c $(wildcard $(TOP)/selftests/*.h) $(B)/lib/libkchan.a $(HARNESS)
+$(B)/selftests/%: $(TOP)/selftests/%.c $(wildcard $(TOP)/selftests/*.h $(TOP)/examples/*.c) $(B)/lib/libkchan.a $(HARNESS)
 	@mkdir -p $(@D)
 	$(CC) $(KCHAN_CFLAGS) -Wno-unused-parameter -I$(dir $(HARNESS)) -static -o $@ $< $(TEST_LDLIBS)
 
