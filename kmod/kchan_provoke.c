@@ -6,9 +6,9 @@
  * Kbuild), never in the shipped module.  Writing a class name to
  * /sys/module/kchan/parameters/provoke commits that bug once:
  *
- *   lockdep  two mutexes taken in both orders      (PROVE_LOCKING)
- *   uaf      a kmalloc()ed byte read after kfree() (KASAN)
- *   sleep    msleep() under a spinlock             (DEBUG_ATOMIC_SLEEP)
+ *   lockdep  two mutexes taken in both orders        (PROVE_LOCKING)
+ *   uaf      a kmalloc()ed byte read after kfree()   (KASAN)
+ *   sleep    a GFP_KERNEL kmalloc() under a spinlock (DEBUG_ATOMIC_SLEEP)
  *
  * Each is harmless on its own: one task cannot deadlock against itself,
  * the freed object sits in KASAN's quarantine, and nobody else contends
@@ -17,7 +17,6 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/compiler.h>
-#include <linux/delay.h>
 #include <linux/kernel.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
@@ -62,11 +61,21 @@ static int provoke_uaf(void)
 	return 0;
 }
 
+/*
+ * A GFP_KERNEL allocation may sleep, so it must not happen under a
+ * spinlock.  It seldom does sleep, which is why this bug hides so well:
+ * only DEBUG_ATOMIC_SLEEP's might_sleep() check in the allocator shows it.
+ * (msleep() would not do: on 6.1 it reaches schedule() without passing a
+ * might_sleep(), so only the scheduler's "scheduling while atomic" fires.)
+ */
 static int provoke_sleep(void)
 {
+	void *obj;
+
 	spin_lock(&provoke_spin);
-	msleep(20);
+	obj = kmalloc(64, GFP_KERNEL);
 	spin_unlock(&provoke_spin);
+	kfree(obj);
 	return 0;
 }
 
