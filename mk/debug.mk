@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The debug kernel: lockdep, KASAN, DEBUG_ATOMIC_SLEEP and friends, built from
-# linux-source-6.1 into build/cache/debug-kernel (tools/kernels.sh names it as
+# linux-source-6.1 into $KCHAN_CACHE/debug-kernel (tools/kernels.sh names it as
 # the "debug" kdir and image).  See tools/debug-kernel/.
 #
 #   make debug-kernel          build it (a no-op when the stamp matches)

@@ -9,7 +9,11 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 what=$1
 name=${2:-6.1}
 
-debug_dir=${KCHAN_DEBUG_KERNEL:-$top/build/cache/debug-kernel}
+# Kernel builds are kept per machine, not per checkout, so a fresh clone
+# (as CI makes) reuses them; without a writable /var/cache, per checkout.
+cache=${KCHAN_CACHE:-/var/cache/kchan}
+{ mkdir -p "$cache" && [ -w "$cache" ]; } 2>/dev/null || cache=$top/build/cache
+debug_dir=${KCHAN_DEBUG_KERNEL:-$cache/debug-kernel}
 
 release() {
 	case "$1" in

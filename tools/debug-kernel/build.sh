@@ -6,8 +6,9 @@
 #
 #   tools/debug-kernel/build.sh [debug|kcsan]
 #
-# The source is extracted once into build/cache/linux-source-6.1 and stays
-# pristine; the kernel is built with O= into build/cache/debug-kernel (the
+# The source is extracted once into $KCHAN_CACHE/linux-source-6.1 (default
+# /var/cache/kchan, shared by every checkout on the machine) and stays
+# pristine; the kernel is built with O= into $KCHAN_CACHE/debug-kernel (the
 # kdir and bzImage that tools/kernels.sh names).  A stamp there holds a hash
 # of the fragment, the source version and the compiler: when it matches,
 # nothing is done.  Each stage prints its time; full logs go to
@@ -19,7 +20,10 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 here=$top/tools/debug-kernel
 flavour=${1:-debug}
 tarball=/usr/src/linux-source-6.1.tar.xz
-src=$top/build/cache/linux-source-6.1
+# Kept per machine, as tools/kernels.sh expects (KCHAN_CACHE).
+cache=${KCHAN_CACHE:-/var/cache/kchan}
+{ mkdir -p "$cache" && [ -w "$cache" ]; } 2>/dev/null || cache=$top/build/cache
+src=$cache/linux-source-6.1
 jobs=${KCHAN_JOBS:-$(nproc)}
 
 # The braces make the shell read the whole script before running any of it,
@@ -27,10 +31,10 @@ jobs=${KCHAN_JOBS:-$(nproc)}
 {
 case "$flavour" in
 debug)
-	out=${KCHAN_DEBUG_KERNEL:-$top/build/cache/debug-kernel}
+	out=${KCHAN_DEBUG_KERNEL:-$cache/debug-kernel}
 	fragments="$here/kchan-debug.config" ;;
 kcsan)
-	out=${KCHAN_KCSAN_KERNEL:-$top/build/cache/kcsan-kernel}
+	out=${KCHAN_KCSAN_KERNEL:-$cache/kcsan-kernel}
 	fragments="$here/kchan-debug.config $here/kchan-kcsan.config" ;;
 *)
 	echo "usage: $0 [debug|kcsan]" >&2
