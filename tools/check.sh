@@ -12,8 +12,11 @@
 #                   (when the Makefile has that target)
 #   vm-K            kchan-selftests in a VM running kernel K
 #
-# Kernels: tools/kernels.sh list, or KCHAN_CHECK_KERNELS ("6.1 6.12 debug");
-# KCHAN_CHECK_DEBUG=1 adds the debug kernel to the list.
+# Kernels: tools/kernels.sh list plus the debug kernel (lockdep, KASAN, ...),
+# or KCHAN_CHECK_KERNELS ("6.1 6.12 debug"); KCHAN_CHECK_DEBUG=0 leaves the
+# debug kernel out.  With it come two stages: debug-kernel (built once per
+# machine, ~10 min cold) and detectors (tools/debug-kernel/prove-detectors.sh:
+# each deliberately broken build must be caught by the right detector).
 # KCHAN_CHECK_VM_TIMEOUT (s, default 420) bounds each VM run and
 # KCHAN_CHECK_TEST_TIMEOUT (s, default 180) each selftest program in it.
 #
@@ -29,7 +32,7 @@ logs=$top/build/check
 mkdir -p "$logs"
 
 kernels=${KCHAN_CHECK_KERNELS:-$("$top/tools/kernels.sh" list)}
-if [ "${KCHAN_CHECK_DEBUG:-0}" = 1 ] && [[ " $kernels " != *" debug "* ]]; then
+if [ "${KCHAN_CHECK_DEBUG:-1}" = 1 ] && [[ " $kernels " != *" debug "* ]]; then
 	kernels="$kernels debug"
 fi
 vm_timeout=${KCHAN_CHECK_VM_TIMEOUT:-420}
@@ -142,6 +145,16 @@ else
 	record_check deps 0 "$t0"
 fi
 
+if [[ " $kernels " == *" debug "* ]]; then
+	banner debug-kernel
+	t0=$EPOCHREALTIME
+	if mk debug-kernel 2>&1 | tee "$logs/debug-kernel.log"; then
+		record_check debug-kernel 1 "$t0"
+	else
+		record_check debug-kernel 0 "$t0" "build failed"
+	fi
+fi
+
 # Compiler warnings, and modpost's (except the missing Module.symvers of a
 # kernel tree built here, which has no bearing on the module).
 warnings='warning:|WARNING:'
@@ -240,9 +253,16 @@ for k in $kernels; do
 		continue
 	fi
 	status=$logs/vm-$k.status
-	"$top/tools/vm/kchan-vm" -v --kernel "$k" --timeout "$vm_timeout" \
+	# Under KASAN and lockdep everything runs several times slower: give
+	# the debug kernel more time, and its stress tests a smaller budget.
+	kt=$vm_timeout tt=$test_timeout stress=${KCHAN_STRESS_SECS:-30}
+	if [ "$k" = debug ]; then
+		kt=$((vm_timeout * 3)) tt=$((test_timeout * 2)) stress=15
+	fi
+	"$top/tools/vm/kchan-vm" -v --kernel "$k" --timeout "$kt" \
 		--status "$status" --log "$logs/vm-$k.console" \
-		-- kchan-selftests -t "$test_timeout" 2>&1 |
+		-- env KCHAN_STRESS_SECS="$stress" \
+		kchan-selftests -t "$tt" 2>&1 |
 		tee "$logs/vm-$k.log"
 	rc=${PIPESTATUS[0]}
 	read -r p f s < <(tap_count "$logs/vm-$k.log")
@@ -272,6 +292,22 @@ for k in $kernels; do
 	[ "$f" = 0 ] || res=FAIL
 	record "vm-$k" "$res" "$p" "$f" "$s" "$(since "$t0")" "$note"
 done
+
+if [[ " $kernels " == *" debug "* ]]; then
+	banner detectors
+	t0=$EPOCHREALTIME
+	mk prove-detectors 2>&1 | tee "$logs/detectors.log"
+	rc=${PIPESTATUS[0]}
+	p=$(grep -c -E '^ok [0-9]+' "$logs/detectors.log")
+	f=$(grep -c -E '^not ok [0-9]+' "$logs/detectors.log")
+	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+		f=1
+	fi
+	res=ok
+	[ "$f" = 0 ] || res=FAIL
+	record detectors "$res" "$p" "$f" 0 "$(since "$t0")" \
+		"deliberate bugs caught by lockdep, KASAN, atomic-sleep"
+fi
 
 # ---- Report -------------------------------------------------------------------
 tp=0
