@@ -2,7 +2,7 @@
 /*
  * chan_bench: kchan channels next to the kernel's other IPC (SPEC §9).
  *
- *   chan_bench [-r RUNS] [-n ROUNDS] [-m MSGS] [-k CHANNELS]
+ *   chan_bench [-r RUNS] [-n ROUNDS] [-m MSGS] [-k CHANNELS] [-s SECTIONS]
  *
  * 1. Cross-process ping-pong round trip over an unbuffered channel pair,
  *    against a pipe pair, an eventfd pair with the message in shared
@@ -349,9 +349,12 @@ int main(int argc, char **argv)
 	printf("chan_bench: kernel %s, %ld CPUs\n", u.release,
 	       sysconf(_SC_NPROCESSORS_ONLN));
 
-	pingpong_table("1. Cross-process ping-pong", pingpongs,
-		       ARRAY_SIZE(pingpongs));
-	stream_table("2. Streaming", streams, ARRAY_SIZE(streams));
-	many_channels(bench_count);
+	if (bench_section(1))
+		pingpong_table("1. Cross-process ping-pong", pingpongs,
+			       ARRAY_SIZE(pingpongs));
+	if (bench_section(2))
+		stream_table("2. Streaming", streams, ARRAY_SIZE(streams));
+	if (bench_section(3))
+		many_channels(bench_count);
 	return 0;
 }

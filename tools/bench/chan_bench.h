@@ -11,6 +11,10 @@
  * reads it from an emulated HPET, which is slow.  Each figure is the
  * median of several runs; compare figures only within one run of the
  * program (one VM boot), as ratios.
+ *
+ * Options of both programs: -r RUNS (median of), -n ROUNDS (round trips
+ * per ping-pong), -m MSGS (messages per stream), -k COUNT (channels, or
+ * parked operations), -s SECTIONS (the table numbers to run, as "14").
  */
 #ifndef CHAN_BENCH_H
 #define CHAN_BENCH_H
@@ -46,6 +50,13 @@ static unsigned int bench_runs = 5;
 static long bench_rounds = 5000;
 static long bench_msgs = 200000;
 static long bench_count;	/* channels, parked operations: the program's */
+static const char *bench_only;	/* the sections to run, as digits; NULL: all */
+
+/* Whether section @n is to run (-s). */
+static inline bool bench_section(int n)
+{
+	return !bench_only || strchr(bench_only, '0' + n);
+}
 
 static inline int64_t now_ns(void)
 {
@@ -76,12 +87,12 @@ static inline double median(double *v, unsigned int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* -r RUNS -n ROUNDS -m MSGS -k COUNT */
+/* -r RUNS -n ROUNDS -m MSGS -k COUNT -s SECTIONS */
 static inline void bench_options(int argc, char **argv)
 {
 	int opt;
 
-	while ((opt = getopt(argc, argv, "r:n:m:k:h")) != -1) {
+	while ((opt = getopt(argc, argv, "r:n:m:k:s:h")) != -1) {
 		switch (opt) {
 		case 'r':
 			bench_runs = strtoul(optarg, NULL, 0);
@@ -95,8 +106,11 @@ static inline void bench_options(int argc, char **argv)
 		case 'k':
 			bench_count = strtol(optarg, NULL, 0);
 			break;
+		case 's':
+			bench_only = optarg;
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-r RUNS] [-n ROUNDS] [-m MSGS] [-k COUNT]\n",
+			fprintf(stderr, "usage: %s [-r RUNS] [-n ROUNDS] [-m MSGS] [-k COUNT] [-s SECTIONS]\n",
 				program_invocation_short_name);
 			exit(2);
 		}
@@ -223,20 +237,34 @@ struct bench {
 	const char *note;	/* printed after the figures */
 };
 
-/* The median of bench_runs runs of @b. */
+static inline double bench_once(const struct bench *b,
+				double (*drive)(bench_side_fn, void *))
+{
+	long ctx[64];		/* a benchmark's own struct */
+	double v;
+
+	memset(ctx, 0, sizeof(ctx));
+	b->setup(ctx);
+	v = drive(b->side, ctx);
+	b->teardown(ctx);
+	return v;
+}
+
+/*
+ * The median of bench_runs runs of @b; with @warm, after one run that
+ * does not count (the first run after boot is slow).
+ */
 static inline double bench_median(const struct bench *b,
-				  double (*drive)(bench_side_fn, void *))
+				  double (*drive)(bench_side_fn, void *),
+				  bool warm)
 {
 	double v[MAX_RUNS];
-	long ctx[64];		/* a benchmark's own struct */
 	unsigned int i;
 
-	for (i = 0; i < bench_runs; i++) {
-		memset(ctx, 0, sizeof(ctx));
-		b->setup(ctx);
-		v[i] = drive(b->side, ctx);
-		b->teardown(ctx);
-	}
+	if (warm)
+		bench_once(b, drive);
+	for (i = 0; i < bench_runs; i++)
+		v[i] = bench_once(b, drive);
 	return median(v, bench_runs);
 }
 
@@ -255,7 +283,7 @@ static inline void pingpong_table(const char *title, const struct bench *b,
 	       PP_MSG, bench_rounds, bench_runs);
 	printf("  %-44s %14s %8s\n", "mechanism", "us/round trip", "x pipe");
 	for (i = 0; i < n; i++) {
-		us = bench_median(&b[i], pingpong) / 1000;
+		us = bench_median(&b[i], pingpong, !i) / 1000;
 		if (!i)
 			pipe_us = us;
 		printf("  %-44s %14.1f %8.2f  %s\n", b[i].name, us,
@@ -279,7 +307,7 @@ static inline void stream_table(const char *title, const struct bench *b,
 	       STREAM_MSG, bench_msgs, bench_runs);
 	printf("  %-44s %10s %8s\n", "mechanism", "msgs/s", "x pipe");
 	for (i = 0; i < n; i++) {
-		rate = bench_median(&b[i], stream);
+		rate = bench_median(&b[i], stream, !i);
 		if (!i)
 			pipe_rate = rate;
 		printf("  %-44s %10.0f %8.2f  %s\n", b[i].name, rate,

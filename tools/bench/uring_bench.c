@@ -2,7 +2,7 @@
 /*
  * uring_bench: kchan through io_uring (SPEC §6, §9).
  *
- *   uring_bench [-r RUNS] [-n ROUNDS] [-m MSGS] [-k PARKED]
+ *   uring_bench [-r RUNS] [-n ROUNDS] [-m MSGS] [-k PARKED] [-s SECTIONS]
  *
  * 1. Streaming 64-byte messages from one process to another, each with a
  *    ring of its own, 32 operations per io_uring_enter(): kchan's own
@@ -461,6 +461,7 @@ static void local_table(void)
 	       STREAM_MSG, bench_msgs, bench_runs);
 	printf("  %-44s %12s\n", "per message: one send and one receive",
 	       "ns");
+	local_run(LOCAL_PIPE, bench_msgs);	/* warm-up */
 	for (kind = 0; kind < ARRAY_SIZE(local_names); kind++) {
 		for (r = 0; r < bench_runs; r++)
 			v[r] = local_run(kind, bench_msgs) / bench_msgs;
@@ -519,10 +520,14 @@ int main(int argc, char **argv)
 	printf("uring_bench: kernel %s, %ld CPUs\n", u.release,
 	       sysconf(_SC_NPROCESSORS_ONLN));
 
-	stream_table("1. Streaming", streams, ARRAY_SIZE(streams));
-	pingpong_table("2. Ping-pong round trip", pingpongs,
-		       ARRAY_SIZE(pingpongs));
-	parked_ops(bench_count);
-	local_table();
+	if (bench_section(1))
+		stream_table("1. Streaming", streams, ARRAY_SIZE(streams));
+	if (bench_section(2))
+		pingpong_table("2. Ping-pong round trip", pingpongs,
+			       ARRAY_SIZE(pingpongs));
+	if (bench_section(3))
+		parked_ops(bench_count);
+	if (bench_section(4))
+		local_table();
 	return 0;
 }
