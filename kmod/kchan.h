@@ -24,7 +24,7 @@
 #include <linux/ktime.h>
 #include <linux/poll.h>
 #include <linux/gfp.h>
-#include <linux/pagemap.h>
+#include <linux/uaccess.h>
 #include <linux/kernel.h>
 #include <linux/kchan.h>
 
@@ -118,13 +118,27 @@ struct kchan_op {
 /*
  * A receive checks that its buffer can be written before it takes a
  * message, so a bad pointer fails with -EFAULT and the message stays.
- * (A buffer unmapped by another thread meanwhile still loses it.)
+ * Each page is probed by writing back the byte it holds: unlike
+ * fault_in_writeable(), which stores zeros, this leaves every byte past
+ * the message as it was.  (A buffer unmapped by another thread meanwhile
+ * still loses the message.)
  */
 static inline int kchan_check_room(u64 ubuf, size_t len)
 {
-	if (len && fault_in_writeable(u64_to_user_ptr(ubuf), len))
+	unsigned long a = (unsigned long)ubuf, last = a + len - 1;
+	char c;
+
+	if (!len)
+		return 0;
+	if (!access_ok(u64_to_user_ptr(ubuf), len))
 		return -EFAULT;
-	return 0;
+	for (;; a = (a | (PAGE_SIZE - 1)) + 1) {
+		if (get_user(c, (char __user *)a) ||
+		    put_user(c, (char __user *)a))
+			return -EFAULT;
+		if ((a | (PAGE_SIZE - 1)) >= last)
+			return 0;
+	}
 }
 
 /* The ioctl number with its size bits cleared: one name per versioned op. */

@@ -580,7 +580,10 @@ static ssize_t kchan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	ssize_t ret;
 
 	op.nonblock = kchan_file_nonblock(iocb);
-	if (room && fault_in_iov_iter_writeable(to, room))
+	/* read(2)'s buffer; readv and io_uring's own buffers go unchecked. */
+	if (iter_is_ubuf(to) &&
+	    kchan_check_room((u64)(unsigned long)(to->ubuf + to->iov_offset),
+			     room))
 		return -EFAULT;
 	ret = kchan_stage_get(&st, room);
 	if (ret)
