@@ -2,11 +2,13 @@
 /*
  * kchan select: Go's selectgo, in the kernel.
  *
- * Pass 1, with every channel of the select locked (in address order, Go's
- * lockorder), walks the cases in a random order (Go's pollorder) and
- * performs the first one that can proceed, so the choice and the operation
- * are one atomic step.  If none can, pass 2 parks a waiter on every channel
- * case, all sharing one struct kchan_sel, and sleeps; the first peer to
+ * Pass 1 walks the cases in a random order (Go's pollorder) and performs
+ * the first one that can proceed, so the choice and the operation are one
+ * atomic step.  It first tries the cases that look ready each under its own
+ * channel's lock; if none could proceed, it looks again with every channel
+ * of the select locked (in address order, Go's lockorder), and from there
+ * pass 2 parks a waiter on every channel case, all sharing one struct
+ * kchan_sel, and sleeps; the first peer to
  * claim that kchan_sel performs its case, and the others become stale.
  * On waking, the select locks its channels again and unlinks whatever is
  * left of its waiters.
@@ -431,6 +433,66 @@ static int kchan_select_pass1(struct kchan_select *s, struct kchan **wake_ch,
 	return -EAGAIN;
 }
 
+/*
+ * Could this case proceed?  A lockless hint: wrong only while the channel
+ * is changing, and then the locked pass decides.
+ */
+static bool kchan_case_maybe_ready(struct kchan_scase *c)
+{
+	struct kchan *ch = c->w.ch;
+
+	if (READ_ONCE(ch->closed))
+		return true;
+	if (c->w.send)
+		return READ_ONCE(ch->no_receiver) ||
+		       READ_ONCE(ch->count) < ch->capacity ||
+		       !list_empty(&ch->recvq);
+	return READ_ONCE(ch->count) || !list_empty(&ch->sendq);
+}
+
+/*
+ * The fast pass: in poll order, try each case that looks ready under its
+ * own channel's lock alone.  One case performed under its channel's lock
+ * is as atomic as under all of them; only parking needs them all at once.
+ */
+static int kchan_select_fast(struct kchan_select *s, struct kchan **wake_ch,
+			     __poll_t *wake)
+{
+	struct kchan_scase *c;
+	size_t need;
+	ssize_t res;
+	u32 k, i;
+
+	for (k = 0; k < s->n; k++) {
+		i = s->order[k];
+		c = &s->cases[i];
+		if (!c->file)
+			continue;
+		if (c->op == KCHAN_OP_POLL) {
+			if (!(c->revents & c->events))
+				continue;
+			c->w.res = mangle_poll(c->revents & c->events);
+			return i;
+		}
+		if (!kchan_case_maybe_ready(c))
+			continue;
+		mutex_lock(&c->w.ch->lock);
+		if (c->op == KCHAN_OP_SEND)
+			res = kchan_try_send_locked(c->w.ch, c->w.kbuf,
+						    c->w.len, wake);
+		else
+			res = kchan_try_recv_locked(c->w.ch, s->recv_buf,
+						    c->w.len, &need, wake);
+		mutex_unlock(&c->w.ch->lock);
+		if (res == -EAGAIN)
+			continue;
+		c->w.res = res;
+		*wake_ch = c->w.ch;
+		return i;
+	}
+	return -EAGAIN;
+}
+
 static void kchan_select_dequeue(struct kchan_select *s)
 {
 	u32 i;
@@ -461,6 +523,14 @@ again:
 		return ret;
 	s->polled = true;
 
+	ret = kchan_select_fast(s, &wake_ch, &wake);
+	if (ret >= 0 || (flags & KCHAN_SELECT_NOWAIT)) {
+		if (wake_ch)
+			kchan_poll_wake(wake_ch, wake);
+		return ret;
+	}
+
+	/* Nothing looked ready: look again with every lock held, then park. */
 	if (s->nlocks)
 		kchan_select_lock(s);
 	ret = kchan_select_pass1(s, &wake_ch, &wake);
