@@ -174,6 +174,7 @@ void kchan_uring_exit(void);
 
 /* kchan_select.c */
 struct kchan_select;
+void kchan_select_setup(void);
 long kchan_ioctl_select(unsigned int cmd, unsigned long arg);
 struct kchan_select *kchan_select_new(u64 ucases, u32 n, u32 flags);
 void kchan_select_free(struct kchan_select *s);

@@ -67,6 +67,7 @@ static int __init kchan_init(void)
 	ret = kchan_cache_init();
 	if (ret)
 		return ret;
+	kchan_select_setup();
 	ret = misc_register(&kchan_misc);
 	if (ret)
 		kchan_cache_exit();

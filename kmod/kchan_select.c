@@ -25,6 +25,8 @@
 #include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/poll.h>
+#include <linux/percpu.h>
+#include <linux/prandom.h>
 #include <linux/random.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
@@ -37,6 +39,15 @@
 #define KCHAN_SELECT_INLINE	8
 #define KCHAN_SELECT_STAGE	128
 #define KCHAN_SELECT_INLINE_PE	2
+/* Cases read from user memory at a time. */
+#define KCHAN_SELECT_CHUNK	8
+
+static DEFINE_PER_CPU(struct rnd_state, kchan_rnd);
+
+void kchan_select_setup(void)
+{
+	prandom_seed_full_state(&kchan_rnd);
+}
 
 struct kchan_scase {
 	struct kchan_waiter w;	/* channel cases: the parked waiter */
@@ -297,8 +308,9 @@ static int kchan_select_case(struct kchan_select *s, u32 i,
 /* Check every case and take its files; nothing is done to any channel. */
 static int kchan_select_prepare(struct kchan_select *s, u32 n, u32 flags)
 {
-	const u8 __user *ucases = u64_to_user_ptr(s->ucases);
-	struct kchan_select_case uc;
+	const struct kchan_select_case __user *ucases = u64_to_user_ptr(s->ucases);
+	struct kchan_select_case uc[KCHAN_SELECT_CHUNK];
+	struct rnd_state *rnd;
 	size_t send_bytes = 0, off = 0;
 	struct kchan_scase *c;
 	u32 i, j;
@@ -321,11 +333,16 @@ static int kchan_select_prepare(struct kchan_select *s, u32 n, u32 flags)
 	}
 	memset(s->cases, 0, s->n * sizeof(*s->cases));
 
+	/* The cases come in a few large copies: user copies are not cheap. */
 	for (i = 0; i < s->n; i++) {
-		if (copy_from_user(&uc, ucases + (size_t)i * s->case_size,
-				   sizeof(uc)))
-			return -EFAULT;
-		ret = kchan_select_case(s, i, &uc, &send_bytes);
+		if (i % KCHAN_SELECT_CHUNK == 0) {
+			j = min_t(u32, s->n - i, KCHAN_SELECT_CHUNK);
+			if (copy_from_user(uc, ucases + i,
+					   j * sizeof(*uc)))
+				return -EFAULT;
+		}
+		ret = kchan_select_case(s, i, &uc[i % KCHAN_SELECT_CHUNK],
+					&send_bytes);
 		if (ret)
 			return ret;
 	}
@@ -367,13 +384,23 @@ static int kchan_select_prepare(struct kchan_select *s, u32 n, u32 flags)
 			s->locks[j++] = s->locks[i];
 	s->nlocks = j;
 
-	/* Go's pollorder: a uniformly random permutation (Fisher-Yates). */
+	/*
+	 * Go's pollorder: a uniformly random permutation (Fisher-Yates).
+	 * Like Go's cheaprand, a fast per-CPU generator: the order must be
+	 * fair, not secret.
+	 */
+	if (flags & KCHAN_SELECT_ORDERED) {
+		for (i = 0; i < s->n; i++)
+			s->order[i] = i;
+		return 0;
+	}
+	rnd = &get_cpu_var(kchan_rnd);
 	for (i = 0; i < s->n; i++) {
-		j = (flags & KCHAN_SELECT_ORDERED) ? i :
-						      get_random_u32_below(i + 1);
+		j = reciprocal_scale(prandom_u32_state(rnd), i + 1);
 		s->order[i] = s->order[j];
 		s->order[j] = i;
 	}
+	put_cpu_var(kchan_rnd);
 	return 0;
 }
 
