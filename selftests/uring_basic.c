@@ -23,6 +23,8 @@ TEST(unbuffered_uring_recv_meets_uring_send)
 	ur_submit(&ring, 1);
 	ASSERT_EQ(0, kt_wait_waiters(ch, 0, 1));
 	EXPECT_TRUE(ur_idle(&ring));
+	/* Parked as a waiter: no io-wq thread holds it. */
+	EXPECT_EQ(1, ur_threads());
 
 	ur_send(&ring, ch, "rendezvous", 10, 2);
 	ur_submit(&ring, 1);
@@ -412,6 +414,8 @@ TEST(async_issue_parks_and_frees_the_worker)
 	ur_recv(&ring, ch, buf, sizeof(buf), 3)->flags |= IOSQE_ASYNC;
 	ur_submit(&ring, 1);
 	ASSERT_EQ(0, kt_wait_waiters(ch, 0, 1));
+	/* The worker is left idle, and ur_threads() sees it. */
+	EXPECT_LT(1, ur_threads());
 	EXPECT_EQ(0, kchan_send(ch, "x", 1));
 	ur_expect_cqe(&ring, 3, 1);
 	io_uring_queue_exit(&ring);

@@ -192,6 +192,8 @@ static void __park_receives(struct __test_metadata *_metadata,
 	}
 	ASSERT_EQ(0, kt_wait_waiters(self->ch, 0, NR_OPS));
 	EXPECT_TRUE(ur_idle(&self->ring));
+	/* Parked in the channel: no io-wq thread waits for any of them. */
+	EXPECT_EQ(1, ur_threads());
 }
 
 /*
@@ -332,6 +334,7 @@ TEST_F_TIMEOUT(many, ten_thousand_parked_sends, 300)
 	ASSERT_EQ(0, kt_wait_waiters(self->ch, NR_OPS, 0));
 	/* Unbuffered: the sends wait as senders, nothing is buffered. */
 	EXPECT_EQ(0, kchan_len(self->ch));
+	EXPECT_EQ(1, ur_threads());
 
 	pid = ur_fork();
 	if (!pid)

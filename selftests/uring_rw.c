@@ -83,6 +83,8 @@ TEST(read_waits_for_a_writer_process)
 		prep_read(&ring, ch, buf, sizeof(buf), 1);
 		ur_submit(&ring, 1);
 		EXPECT_TRUE(ur_idle(&ring));
+		/* It waits on poll, not in an io-wq thread. */
+		EXPECT_EQ(1, ur_threads());
 		pid = ur_fork();
 		if (!pid)
 			_exit(child_write(ch, "written"));
@@ -114,6 +116,7 @@ TEST(write_waits_for_a_reader_process)
 		prep_write(&ring, ch, "queued", 6, 1);
 		ur_submit(&ring, 1);
 		EXPECT_TRUE(ur_idle(&ring));
+		EXPECT_EQ(1, ur_threads());
 		pid = ur_fork();
 		if (!pid) {
 			ssize_t n = read(ch, buf, sizeof(buf));

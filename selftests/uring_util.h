@@ -195,6 +195,26 @@ static inline bool ur_idle(struct io_uring *ring)
 	return io_uring_peek_cqe(ring, &cqe) == -EAGAIN;
 }
 
+/*
+ * The threads of this process.  io_uring's io-wq workers are threads of
+ * the submitting process: an operation that blocked in one, rather than
+ * parking, would show here.
+ */
+static inline int ur_threads(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[128];
+	int n = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Threads: %d", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
 /* ---- Select cases ---------------------------------------------------------- */
 
 static inline struct kchan_case ur_case_send(int fd, const void *msg,
