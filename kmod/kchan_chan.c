@@ -580,11 +580,20 @@ static ssize_t kchan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	ssize_t ret;
 
 	op.nonblock = kchan_file_nonblock(iocb);
-	/* read(2)'s buffer; readv and io_uring's own buffers go unchecked. */
-	if (iter_is_ubuf(to) &&
-	    kchan_check_room((u64)(unsigned long)(to->ubuf + to->iov_offset),
-			     room))
+	/*
+	 * read(2)'s one buffer is probed byte-preserving; an iovec (readv,
+	 * io_uring's READ on 6.1) with fault_in_iov_iter_writeable(), which
+	 * may store a zero at the start of each page it probes.
+	 */
+	if (iter_is_ubuf(to)) {
+		if (kchan_check_room((u64)(unsigned long)(to->ubuf +
+							  to->iov_offset),
+				     room))
+			return -EFAULT;
+	} else if (user_backed_iter(to) && room &&
+		   fault_in_iov_iter_writeable(to, room)) {
 		return -EFAULT;
+	}
 	ret = kchan_stage_get(&st, room);
 	if (ret)
 		return ret;

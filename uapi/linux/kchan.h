@@ -45,8 +45,8 @@
 #define KCHAN_SELECT_ORDERED	0x2U	/* first ready case wins */
 #define KCHAN_ABSTIME		0x4U	/* timeout_ns is absolute */
 
-/* Most cases one select may name. */
-#define KCHAN_SELECT_MAX	4096
+/* Most cases one select may name (lockdep nests at most 2047 locks of a kind). */
+#define KCHAN_SELECT_MAX	1024
 
 /* KCHAN_IOC_MAKE: returns the new channel fd. */
 struct kchan_make_args {
