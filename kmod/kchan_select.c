@@ -74,6 +74,7 @@ struct kchan_select {
 	u64 ucases;		/* the caller's array, for the result */
 	u32 case_size;
 	bool polled;		/* poll cases have joined their queues */
+	bool sorted;		/* locks[] is in lock order */
 	u32 n;
 	u32 nlocks;
 	u32 cur;		/* case being registered with f_op->poll */
@@ -110,10 +111,26 @@ static struct kchan_lockorder {
 #endif
 };
 
+static int kchan_cmp_ptr(const void *a, const void *b);
+
 static void kchan_select_lock(struct kchan_select *s)
 {
-	u32 i;
+	u32 i, j;
 
+	/*
+	 * Go's lockorder: by address, each channel once; worked out the
+	 * first time it is needed, which a select that finds a ready case
+	 * in its fast pass never does.
+	 */
+	if (!s->sorted) {
+		sort(s->locks, s->nlocks, sizeof(*s->locks), kchan_cmp_ptr,
+		     NULL);
+		for (i = 0, j = 0; i < s->nlocks; i++)
+			if (!j || s->locks[j - 1] != s->locks[i])
+				s->locks[j++] = s->locks[i];
+		s->nlocks = j;
+		s->sorted = true;
+	}
 	if (s->nlocks == 1) {
 		mutex_lock(&s->locks[0]->lock);
 		return;
@@ -264,6 +281,8 @@ static int kchan_select_case(struct kchan_select *s, u32 i,
 
 	if (uc->op < KCHAN_OP_SEND || uc->op > KCHAN_OP_POLL)
 		return -EINVAL;
+	if (uc->op == KCHAN_OP_POLL && uc->len > 0xffff)
+		return -EINVAL;
 	c->op = uc->op;
 	c->ubuf = uc->buf;
 	c->ulen = uc->len;
@@ -276,7 +295,7 @@ static int kchan_select_case(struct kchan_select *s, u32 i,
 		return -EBADF;
 
 	if (uc->op == KCHAN_OP_POLL) {
-		if (!file_can_poll(c->file) || uc->len > 0xffff)
+		if (!file_can_poll(c->file))
 			return -EINVAL;
 		c->events = demangle_poll(uc->len) | EPOLLERR | EPOLLHUP;
 		return 0;
@@ -321,17 +340,17 @@ static int kchan_select_prepare(struct kchan_select *s, u32 n, u32 flags)
 		s->cases = s->inline_cases;
 		s->order = s->inline_order;
 		s->locks = s->inline_locks;
+		memset(s->cases, 0, s->n * sizeof(*s->cases));
 	} else {
 		size_t each = sizeof(*s->cases) + sizeof(*s->order) +
 			      sizeof(*s->locks);
 
-		s->cases = kvmalloc_array(s->n, each, KCHAN_GFP);
+		s->cases = kvcalloc(s->n, each, KCHAN_GFP);
 		if (!s->cases)
 			return -ENOMEM;
 		s->locks = (struct kchan **)(s->cases + s->n);
 		s->order = (u32 *)(s->locks + s->n);
 	}
-	memset(s->cases, 0, s->n * sizeof(*s->cases));
 
 	/* The cases come in a few large copies: user copies are not cheap. */
 	for (i = 0; i < s->n; i++) {
@@ -376,13 +395,6 @@ static int kchan_select_prepare(struct kchan_select *s, u32 n, u32 flags)
 		}
 	}
 	s->recv_buf = s->stage + send_bytes;
-
-	/* Go's lockorder: by address, each channel once. */
-	sort(s->locks, s->nlocks, sizeof(*s->locks), kchan_cmp_ptr, NULL);
-	for (i = 0, j = 0; i < s->nlocks; i++)
-		if (!j || s->locks[j - 1] != s->locks[i])
-			s->locks[j++] = s->locks[i];
-	s->nlocks = j;
 
 	/*
 	 * Go's pollorder: a uniformly random permutation (Fisher-Yates).
