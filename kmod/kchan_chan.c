@@ -583,7 +583,7 @@ static ssize_t kchan_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	/*
 	 * read(2)'s one buffer is probed byte-preserving; an iovec (readv,
 	 * io_uring's READ on 6.1) with fault_in_iov_iter_writeable(), which
-	 * may store a zero at the start of each page it probes.
+	 * for user memory faults pages in without storing to them.
 	 */
 	if (iter_is_ubuf(to)) {
 		if (kchan_check_room((u64)(unsigned long)(to->ubuf +

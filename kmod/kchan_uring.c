@@ -190,13 +190,45 @@ static void kchan_uring_tw(struct io_uring_cmd *cmd, unsigned int issue_flags)
 	kchan_uop_done(uop, res, issue_flags);
 }
 
+/* Messages up to this size try to complete without a kchan_uop. */
+#define KCHAN_URING_STAGE	128
+
+/*
+ * A kchan_uop for an operation that may park, with the message to send
+ * (from @staged, or else from user memory), marked cancelable.
+ */
+static struct kchan_uop *kchan_uop_for(struct io_uring_cmd *cmd,
+				       const struct kchan_uring_cmd *a,
+				       bool send, size_t room,
+				       const void *staged,
+				       unsigned int issue_flags)
+{
+	struct kchan_uop *uop = kchan_uop_new(cmd, room);
+
+	if (!uop)
+		return ERR_PTR(-ENOMEM);
+	uop->ubuf = a->addr;
+	if (send && staged) {
+		memcpy(uop->data, staged, room);
+	} else if (send && copy_from_user(uop->data, u64_to_user_ptr(a->addr),
+					  room)) {
+		kchan_uop_put(uop);
+		return ERR_PTR(-EFAULT);
+	}
+	/* Before any lock: io_uring's lock nests outside the channel's. */
+	io_uring_cmd_mark_cancelable(cmd, issue_flags);
+	return uop;
+}
+
 static int kchan_uring_xfer(struct io_uring_cmd *cmd, struct kchan *ch,
 			    const struct kchan_uring_cmd *a, bool send,
 			    unsigned int issue_flags)
 {
-	struct kchan_uop *uop;
+	u8 stage[KCHAN_URING_STAGE];
+	struct kchan_uop *uop = NULL;
 	__poll_t wake = 0;
 	size_t need, room;
+	void *kbuf = stage;
 	ssize_t res;
 
 	if (a->flags)
@@ -208,30 +240,41 @@ static int kchan_uring_xfer(struct io_uring_cmd *cmd, struct kchan *ch,
 	room = send ? a->len : min_t(size_t, a->len, ch->msg_size);
 	if (!send && kchan_check_room(a->addr, room))
 		return -EFAULT;
-	uop = kchan_uop_new(cmd, room);
-	if (!uop)
-		return -ENOMEM;
-	uop->ubuf = a->addr;
-	if (send && copy_from_user(uop->data, u64_to_user_ptr(a->addr), room)) {
-		kchan_uop_put(uop);
+	if (room > sizeof(stage)) {
+		uop = kchan_uop_for(cmd, a, send, room, NULL, issue_flags);
+		if (IS_ERR(uop))
+			return PTR_ERR(uop);
+		kbuf = uop->data;
+	} else if (send &&
+		   copy_from_user(stage, u64_to_user_ptr(a->addr), room)) {
 		return -EFAULT;
 	}
-	/* Before any lock: io_uring's lock nests outside the channel's. */
-	io_uring_cmd_mark_cancelable(cmd, issue_flags);
 
+again:
 	mutex_lock(&ch->lock);
 	if (send)
-		res = kchan_try_send_locked(ch, uop->data, room, &wake);
+		res = kchan_try_send_locked(ch, kbuf, room, &wake);
 	else
-		res = kchan_try_recv_locked(ch, uop->data, a->len, &need,
-					    &wake);
+		res = kchan_try_recv_locked(ch, kbuf, a->len, &need, &wake);
+	if (res == -EAGAIN && !uop) {
+		/* It parks after all: it needs memory of its own. */
+		mutex_unlock(&ch->lock);
+		uop = kchan_uop_for(cmd, a, send, room, stage, issue_flags);
+		if (IS_ERR(uop))
+			return PTR_ERR(uop);
+		kbuf = uop->data;
+		goto again;
+	}
 	if (res != -EAGAIN) {
 		mutex_unlock(&ch->lock);
 		kchan_poll_wake(ch, wake);
 		if (!send && res > 0 &&
-		    copy_to_user(u64_to_user_ptr(a->addr), uop->data, res))
+		    copy_to_user(u64_to_user_ptr(a->addr), kbuf, res))
 			res = -EFAULT;
-		kchan_uop_done(uop, res, issue_flags);
+		if (uop)
+			kchan_uop_done(uop, res, issue_flags);
+		else
+			io_uring_cmd_done(cmd, res, 0, issue_flags);
 		return -EIOCBQUEUED;
 	}
 
