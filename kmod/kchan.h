@@ -166,6 +166,11 @@ void kchan_poll_wake(struct kchan *ch, __poll_t mask);
 ssize_t kchan_recv(struct kchan *ch, struct kchan_op *op);
 int kchan_deadline(s64 timeout_ns, bool abstime, ktime_t *deadline);
 
+static inline bool kchan_expired(const ktime_t *deadline)
+{
+	return deadline && ktime_compare(ktime_get(), *deadline) >= 0;
+}
+
 /* kchan_uring.c */
 struct io_uring_cmd;
 int kchan_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags);

@@ -271,11 +271,6 @@ ssize_t kchan_try_recv_locked(struct kchan *ch, void *kbuf, size_t room,
 	return ch->closed ? -EPIPE : -EAGAIN;
 }
 
-static bool kchan_expired(const ktime_t *deadline)
-{
-	return deadline && ktime_compare(ktime_get(), *deadline) >= 0;
-}
-
 /*
  * Finish a single send or receive that would block (ch->lock held, dropped
  * here): give up at once if asked to, else park as @w and sleep.

@@ -434,12 +434,34 @@ static void kchan_select_release(struct kchan_select *s)
 
 /* ---- The select ---------------------------------------------------------- */
 
+/*
+ * Try case @c without blocking, its channel's lock held (if a channel):
+ * its result, or -EAGAIN if it cannot proceed now.
+ */
+static ssize_t kchan_select_try(struct kchan_select *s, struct kchan_scase *c,
+				__poll_t *wake)
+{
+	size_t need;
+
+	switch (c->op) {
+	case KCHAN_OP_POLL:
+		if (!(c->revents & c->events))
+			return -EAGAIN;
+		return mangle_poll(c->revents & c->events);
+	case KCHAN_OP_SEND:
+		return kchan_try_send_locked(c->w.ch, c->w.kbuf, c->w.len,
+					     wake);
+	default:
+		return kchan_try_recv_locked(c->w.ch, s->recv_buf, c->w.len,
+					     &need, wake);
+	}
+}
+
 /* Pass 1 (locks held): perform the first ready case in poll order. */
 static int kchan_select_pass1(struct kchan_select *s, struct kchan **wake_ch,
 			      __poll_t *wake)
 {
 	struct kchan_scase *c;
-	size_t need;
 	ssize_t res;
 	u32 k, i;
 
@@ -448,21 +470,7 @@ static int kchan_select_pass1(struct kchan_select *s, struct kchan **wake_ch,
 		c = &s->cases[i];
 		if (!c->file)
 			continue;
-		switch (c->op) {
-		case KCHAN_OP_POLL:
-			if (!(c->revents & c->events))
-				continue;
-			res = mangle_poll(c->revents & c->events);
-			break;
-		case KCHAN_OP_SEND:
-			res = kchan_try_send_locked(c->w.ch, c->w.kbuf,
-						    c->w.len, wake);
-			break;
-		default:
-			res = kchan_try_recv_locked(c->w.ch, s->recv_buf,
-						    c->w.len, &need, wake);
-			break;
-		}
+		res = kchan_select_try(s, c, wake);
 		if (res == -EAGAIN)
 			continue;
 		c->w.res = res;
@@ -498,7 +506,6 @@ static int kchan_select_fast(struct kchan_select *s, struct kchan **wake_ch,
 			     __poll_t *wake)
 {
 	struct kchan_scase *c;
-	size_t need;
 	ssize_t res;
 	u32 k, i;
 
@@ -508,21 +515,14 @@ static int kchan_select_fast(struct kchan_select *s, struct kchan **wake_ch,
 		if (!c->file)
 			continue;
 		if (c->op == KCHAN_OP_POLL) {
-			if (!(c->revents & c->events))
-				continue;
-			c->w.res = mangle_poll(c->revents & c->events);
-			return i;
-		}
-		if (!kchan_case_maybe_ready(c))
+			res = kchan_select_try(s, c, wake);
+		} else if (kchan_case_maybe_ready(c)) {
+			mutex_lock(&c->w.ch->lock);
+			res = kchan_select_try(s, c, wake);
+			mutex_unlock(&c->w.ch->lock);
+		} else {
 			continue;
-		mutex_lock(&c->w.ch->lock);
-		if (c->op == KCHAN_OP_SEND)
-			res = kchan_try_send_locked(c->w.ch, c->w.kbuf,
-						    c->w.len, wake);
-		else
-			res = kchan_try_recv_locked(c->w.ch, s->recv_buf,
-						    c->w.len, &need, wake);
-		mutex_unlock(&c->w.ch->lock);
+		}
 		if (res == -EAGAIN)
 			continue;
 		c->w.res = res;
@@ -574,7 +574,7 @@ again:
 		kchan_select_lock(s);
 	ret = kchan_select_pass1(s, &wake_ch, &wake);
 	if (ret != -EAGAIN || (flags & KCHAN_SELECT_NOWAIT) ||
-	    (deadline && ktime_compare(ktime_get(), *deadline) >= 0)) {
+	    kchan_expired(deadline)) {
 		if (s->nlocks)
 			kchan_select_unlock(s);
 		if (ret >= 0) {
